@@ -1,0 +1,1 @@
+"""cartmatch: match referrals against CAR-T options reachable in mainland China."""

@@ -1,0 +1,167 @@
+"""Match one patient against the catalog: evaluate every cohort, roll up, estimate, rank.
+
+Pure: the catalog, the reference date and the options are passed in; nothing is read or kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from matcher.catalog import Catalog, CatalogVersion
+from matcher.costs import CostEstimate, estimate
+from matcher.criteria import Context
+from matcher.entry import CLOSED_STATUSES, OPEN_STATUSES, Entry, Indication
+from matcher.patient import Patient
+from matcher.verdict import Status, Verdict, missing_data, roll_up
+
+
+@dataclass(frozen=True)
+class Option:
+    """One entry x indication for one patient, explained."""
+
+    entry: Entry
+    indication: Indication
+    status: Status
+    verdicts: list[Verdict]
+    missing: list[str]
+    cost: CostEstimate
+    enrolment: str
+    notes: list[str]
+    tier: tuple[int | str, ...] = ()
+    rank: int = 0
+
+    @property
+    def excluded_by(self) -> list[Verdict]:
+        """The criteria that make the option ineligible or a near miss."""
+        return [v for v in self.verdicts if v.outcome == "not_met"]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The DESIGN section 8 JSON shape of one option."""
+        return {
+            "rank": self.rank,
+            "entry_id": self.entry.id,
+            "indication_id": self.indication.id,
+            "name": self.entry.name,
+            "indication": self.indication.title,
+            "track": self.entry.track,
+            "status": self.status.value,
+            "enrolment": self.enrolment,
+            "tier": list(self.tier),
+            "criteria": [v.as_dict() for v in self.verdicts],
+            "missing": self.missing,
+            "notes": self.notes,
+            "cost": self.cost.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    patient: Patient
+    catalog: CatalogVersion
+    options: list[Option]
+    warnings: list[str]
+    tier_order: list[str]
+    hidden: dict[str, int] = field(default_factory=dict)
+    """How many options were left out, by reason (ineligible, closed)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "patient": self.patient.public(),
+            "catalog": self.catalog.model_dump(exclude_none=True),
+            "tier_order": self.tier_order,
+            "options": [o.as_dict() for o in self.options],
+            "hidden": self.hidden,
+            "warnings": self.warnings,
+        }
+
+
+def enrolment_state(indication: Indication) -> str:
+    status = indication.status.value
+    if status in OPEN_STATUSES:
+        return "open"
+    if status in CLOSED_STATUSES:
+        return "closed"
+    return "not_yet_open"
+
+
+def evaluate_option(
+    patient: Patient, entry: Entry, indication: Indication, catalog: Catalog, fx: float | None
+) -> Option:
+    """Every criterion of one cohort, the roll-up, the cost and the notes; not yet ranked."""
+    ctx = Context(patient=patient, lexicon=catalog.lexicon)
+    verdicts = [criterion.evaluate(ctx) for criterion in indication.criteria]
+    cost = estimate(entry, indication, patient, catalog.rules.costs, fx=fx)
+    return Option(
+        entry=entry,
+        indication=indication,
+        status=roll_up(verdicts),
+        verdicts=verdicts,
+        missing=missing_data(verdicts),
+        cost=cost,
+        enrolment=enrolment_state(indication),
+        notes=_notes(entry, indication, patient, cost),
+    )
+
+
+def _notes(entry: Entry, indication: Indication, patient: Patient, cost: CostEstimate) -> list[str]:
+    notes = [f"needs review: {item}" for item in (*entry.needs_review, *indication.needs_review)]
+    for what, fact in (("status", indication.status), ("approval", indication.approval_date)):
+        if fact is not None and fact.confidence != "high":
+            notes.append(f"{what} known with {fact.confidence} confidence: {fact.note or 'see sources'}")
+    if entry.price is None or entry.price.amount_cny is None:
+        notes.append("list price unknown: the drug cost shown is an assumption")
+    budget = patient.profile.budget_cny
+    if budget is not None and cost.low is not None and cost.low > budget:
+        notes.append(f"low estimate CNY {cost.low:,.0f} exceeds the budget of CNY {budget:,.0f}")
+    return notes
+
+
+def match(
+    patient: Patient,
+    catalog: Catalog,
+    *,
+    warnings: list[str] | None = None,
+    include_all: bool = False,
+    fx: float | None = None,
+) -> MatchResult:
+    """Ranked options for one patient. Ineligible and closed options only with include_all."""
+    policy = catalog.rules.ranking
+    options = [
+        evaluate_option(patient, entry, indication, catalog, fx)
+        for entry in catalog.entries
+        for indication in entry.indications
+    ]
+    hidden = {"ineligible": 0, "closed": 0}
+    shown = []
+    for option in options:
+        if not include_all and option.status is Status.INELIGIBLE:
+            hidden["ineligible"] += 1
+        elif not include_all and option.enrolment == "closed":
+            hidden["closed"] += 1
+        else:
+            shown.append(_with_tier(option, policy))
+    shown.sort(key=lambda o: o.tier)
+    ranked = [replace(o, rank=n) for n, o in enumerate(shown, start=1)]
+    return MatchResult(
+        patient=patient,
+        catalog=catalog.version,
+        options=ranked,
+        warnings=list(warnings or []),
+        tier_order=list(policy.order),
+        hidden=hidden,
+    )
+
+
+def _with_tier(option: Option, policy: Any) -> Option:
+    unknowns = sum(1 for v in option.verdicts if v.outcome in ("unknown", "warn"))
+    tier = policy.tier(
+        status=option.status.value,
+        track=option.entry.track,
+        enrolment=option.enrolment,
+        unknowns=unknowns,
+        cost_low_cny=option.cost.low,
+        entry_id=option.entry.id,
+        indication_id=option.indication.id,
+    )
+    return replace(option, tier=tier)

@@ -1,0 +1,36 @@
+"""Explicit, named schema migrations (sqlite-utils Migrations). Append; never edit applied ones."""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+migrations = Migrations("cartmatch")
+
+
+@migrations()
+def m001_catalog(db: sqlite_utils.Database) -> None:
+    """Current entries, every version of every entry, rules, the refresh log, metadata."""
+    db["meta"].create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db["refreshes"].create(
+        {"id": int, "at": str, "kind": str, "source": str, "content_hash": str,
+         "summary": str, "diff": str},  # fmt: skip
+        pk="id",
+        not_null={"at", "kind", "source"},
+    )
+    db["entries"].create(
+        {"id": str, "version": int, "content_hash": str, "body": str, "origin": str,
+         "bundle_hash": str, "refresh_id": int, "updated_at": str},  # fmt: skip
+        pk="id",
+        not_null={"version", "content_hash", "body", "origin"},
+        foreign_keys=[("refresh_id", "refreshes", "id")],
+    )
+    db["entry_versions"].create(
+        {"entry_id": str, "version": int, "content_hash": str, "body": str, "change": str,
+         "refresh_id": int, "recorded_at": str},  # fmt: skip
+        pk=("entry_id", "version"),
+        not_null={"change", "recorded_at"},
+        foreign_keys=[("refresh_id", "refreshes", "id")],
+    )
+    db["entry_versions"].create_index(["refresh_id"])
+    db["rules"].create({"name": str, "body": str}, pk="name", not_null={"body"})

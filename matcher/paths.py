@@ -1,0 +1,47 @@
+"""Where cartmatch finds its bundled data and keeps its database. Standard library only."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def data_root() -> Path:
+    """Folder holding catalog/ and rules/: inside an installed wheel, else the checkout."""
+    bundled = PACKAGE / "_data"
+    return bundled if (bundled / "catalog").is_dir() else PACKAGE.parent
+
+
+def catalog_dir() -> Path:
+    return data_root() / "catalog"
+
+
+def rules_dir() -> Path:
+    return data_root() / "rules"
+
+
+def default_db_path() -> Path:
+    """CARTMATCH_DB, else the per-user data directory of this platform."""
+    if env := os.environ.get("CARTMATCH_DB"):
+        return Path(env).expanduser()
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    elif os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "cartmatch" / "cartmatch.db"
+
+
+def bundle_hash(catalog: Path | None = None, rules: Path | None = None) -> str:
+    """Content hash of every bundled catalog and rules file: tells when the data changed."""
+    digest = hashlib.sha256()
+    for root in (catalog or catalog_dir(), rules or rules_dir()):
+        for path in sorted(root.rglob("*.yaml")):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -1,0 +1,409 @@
+"""The patient profile (DESIGN section 2): validation, lenient spellings, normalisation.
+
+A missing field means *unknown*, never *no*. Contradictions and impossible values are rejected
+with a message naming the field; unknown keys are rejected with a "did you mean".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from matcher.base import Frozen, did_you_mean
+from matcher.errors import ProfileError
+from matcher.vocab import Lexicon
+
+Sex = Literal["female", "male", "other"]
+DiseaseStatus = Literal["newly_diagnosed", "relapsed", "refractory", "remission"]
+Tempo = Literal["stable", "rapid"]
+
+#: Labs a profile may carry, with what they mean; anything else is a typo or unsupported.
+KNOWN_LABS = {
+    "egfr": "eGFR, mL/min/1.73m²",
+    "creatinine_clearance": "creatinine clearance, mL/min",
+    "lvef": "left-ventricular ejection fraction, %",
+    "child_pugh": "Child-Pugh class and score, e.g. A5, B7",
+    "sledai": "SLEDAI-2K score",
+    "bilirubin_uln": "total bilirubin, multiples of the upper limit of normal",
+    "alt_uln": "ALT, multiples of the upper limit of normal",
+    "anc": "absolute neutrophil count, 10^9/L",
+    "platelets": "platelets, 10^9/L",
+    "hemoglobin": "haemoglobin, g/L",
+    "spo2": "oxygen saturation on room air, %",
+    "afp": "alpha-fetoprotein, ng/mL",
+}
+
+STATUS_ALIASES = {
+    "newly diagnosed": "newly_diagnosed",
+    "new": "newly_diagnosed",
+    "nd": "newly_diagnosed",
+    "untreated": "newly_diagnosed",
+    "初治": "newly_diagnosed",
+    "relapse": "relapsed",
+    "relapsed": "relapsed",
+    "recurrent": "relapsed",
+    "复发": "relapsed",
+    "r/r": "relapsed",
+    "rr": "relapsed",
+    "relapsed/refractory": "relapsed",
+    "relapsed or refractory": "relapsed",
+    "复发难治": "relapsed",
+    "refractory": "refractory",
+    "primary refractory": "refractory",
+    "progressive": "refractory",
+    "progression": "refractory",
+    "progressive disease": "refractory",
+    "pd": "refractory",
+    "难治": "refractory",
+    "remission": "remission",
+    "complete remission": "remission",
+    "cr": "remission",
+    "缓解": "remission",
+}
+#: Aliases that lose information; the engine warns so a coordinator can be precise.
+AMBIGUOUS_STATUS = {"r/r", "rr", "relapsed/refractory", "relapsed or refractory", "复发难治"}
+
+SEX_ALIASES = {"f": "female", "woman": "female", "女": "female", "m": "male", "man": "male",
+               "男": "male"}  # fmt: skip
+TRUE_WORDS = {"true", "yes", "y", "1", "是", "有"}
+FALSE_WORDS = {"false", "no", "n", "0", "否", "无"}
+POSITIVE_WORDS = {"positive", "pos", "+", "阳性", "yes", "expressed"}
+NEGATIVE_WORDS = {"negative", "neg", "-", "阴性", "no", "not expressed"}
+_IHC = re.compile(
+    r"^\s*(?:(?P<pct>\d+(?:\.\d+)?)\s*%)?\s*[:,;/ ]?\s*(?:(?P<int>[0-3])\s*\+?)?\s*$"
+    r"|^\s*(?P<int2>[0-3])\s*\+\s*[:,;/ ]?\s*(?P<pct2>\d+(?:\.\d+)?)\s*%\s*$"
+)
+
+
+class Ihc(Frozen):
+    """An immunohistochemistry result: percent of tumour cells at `intensity` or above."""
+
+    percent: float | None = Field(default=None, ge=0, le=100)
+    intensity: int | None = Field(default=None, ge=0, le=3)
+
+    def __str__(self) -> str:
+        pct = f"{self.percent:g}%" if self.percent is not None else "?%"
+        inten = f"{self.intensity}+" if self.intensity is not None else "?+"
+        return f"{pct} at {inten}"
+
+
+AntigenValue = Literal["positive", "negative"] | Ihc
+
+
+def parse_antigen_value(raw: Any) -> AntigenValue:
+    """'pos', '阳性', '60%:2+', '2+ 60%', {'percent': 60, 'intensity': 2} and the like."""
+    if isinstance(raw, Ihc):
+        return raw
+    if isinstance(raw, Mapping):
+        return Ihc.model_validate(dict(raw))
+    if isinstance(raw, bool):
+        return "positive" if raw else "negative"
+    text = str(raw).strip().casefold()
+    if text in POSITIVE_WORDS:
+        return "positive"
+    if text in NEGATIVE_WORDS:
+        return "negative"
+    match = _IHC.match(text)
+    if text and match and any(match.groups()):
+        pct = match["pct"] or match["pct2"]
+        inten = match["int"] or match["int2"]
+        return Ihc(
+            percent=float(pct) if pct is not None else None,
+            intensity=int(inten) if inten is not None else None,
+        )
+    raise ValueError(
+        f"'{raw}' is not an antigen result: use positive, negative, or percent:intensity "
+        "such as 60%:2+"
+    )
+
+
+def parse_bool(raw: Any) -> bool | None:
+    if raw is None or isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().casefold()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ValueError(f"'{raw}' is not yes or no")
+
+
+class Profile(Frozen):
+    """A referral as given: every field optional except diagnosis or indication."""
+
+    referral_id: str | None = None
+    """The coordinator's own id for the referral."""
+    age: int | None = Field(default=None, ge=0, le=120)
+    """Age in whole years."""
+    date_of_birth: date | None = None
+    """ISO date; age is computed from it against the reference date."""
+    sex: Sex | None = None
+    diagnosis: str | None = None
+    """Free text, English or Chinese; typos tolerated."""
+    indication: str | None = None
+    """A canonical disease code from rules/vocab/diseases.yaml; overrides diagnosis."""
+    antigens: dict[str, AntigenValue] = Field(default_factory=dict)
+    """Antigen name -> positive, negative or an IHC result."""
+    prior_lines: int | None = Field(default=None, ge=0, le=30)
+    """Prior lines of systemic therapy."""
+    prior_therapies: list[str] | None = None
+    """Free-text names of prior therapies; normalised to classes."""
+    disease_status: DiseaseStatus | None = None
+    ecog: int | None = Field(default=None, ge=0, le=4)
+    cns_involvement: bool | None = None
+    prior_allo_sct: bool | None = None
+    active_infection: bool | None = None
+    pregnant: bool | None = None
+    labs: dict[str, float | str] = Field(default_factory=dict)
+    disease_tempo: Tempo | None = None
+    country: str | None = None
+    budget_cny: float | None = Field(default=None, ge=0)
+    insurance: str | None = None
+
+    @field_validator("antigens", mode="before")
+    @classmethod
+    def _antigens(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k): parse_antigen_value(v) for k, v in value.items()}
+        return value
+
+    @field_validator("disease_status", mode="before")
+    @classmethod
+    def _status(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            key = value.strip().casefold().replace("-", " ").replace("_", " ")
+            return STATUS_ALIASES.get(key, STATUS_ALIASES.get(value.strip().casefold(), value))
+        return value
+
+    @field_validator("sex", mode="before")
+    @classmethod
+    def _sex(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return SEX_ALIASES.get(value.strip().casefold(), value.strip().casefold())
+        return value
+
+    @field_validator("cns_involvement", "prior_allo_sct", "active_infection", "pregnant",
+                     mode="before")  # fmt: skip
+    @classmethod
+    def _bools(cls, value: Any) -> Any:
+        return parse_bool(value)
+
+    @field_validator("prior_therapies", mode="before")
+    @classmethod
+    def _therapies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in re.split(r"[;；\n]", value) if part.strip()]
+        return value
+
+    @field_validator("disease_tempo", mode="before")
+    @classmethod
+    def _tempo(cls, value: Any) -> Any:
+        return value.strip().casefold() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Profile:
+        if not (self.diagnosis or self.indication):
+            raise ValueError("a profile needs a diagnosis or an indication")
+        if self.disease_status == "newly_diagnosed" and (self.prior_lines or 0) > 0:
+            raise ValueError(
+                f"disease_status is newly_diagnosed but prior_lines is {self.prior_lines}: "
+                "correct one of them"
+            )
+        if self.pregnant and self.sex == "male":
+            raise ValueError("pregnant is true but sex is male: correct one of them")
+        return self
+
+
+def unflatten(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """`antigens.CD19` and `labs.egfr` keys (from CSV rows) into nested maps."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        head, dot, tail = str(key).partition(".")
+        if dot and head in ("antigens", "labs"):
+            out.setdefault(head, {})[tail] = value
+        else:
+            out[key] = value
+    return out
+
+
+class Patient(Frozen):
+    """A validated profile, normalised against the vocabulary and the reference date."""
+
+    profile: Profile
+    age: int | None
+    indication: str | None
+    indication_name: str | None
+    prior_therapy_classes: tuple[str, ...] | None
+    unrecognised_therapies: tuple[str, ...] = ()
+
+    def public(self) -> dict[str, Any]:
+        """The normalised profile as printed in JSON output."""
+        data = self.profile.model_dump(mode="json", exclude_none=True)
+        data["age"] = self.age
+        data["indication"] = self.indication
+        data["indication_name"] = self.indication_name
+        data["prior_therapy_classes"] = (
+            list(self.prior_therapy_classes) if self.prior_therapy_classes is not None else None
+        )
+        return {k: v for k, v in data.items() if v is not None}
+
+
+def parse_profile(raw: Any, *, source: str = "profile") -> Profile:
+    """Validate a raw mapping into a Profile, or raise ProfileError naming the field."""
+    if not isinstance(raw, Mapping):
+        raise ProfileError(f"{source}: expected a JSON object with profile fields, got {raw!r:.40}")
+    raw = unflatten(raw)
+    fields = list(Profile.model_fields)
+    for key in raw:
+        if key not in Profile.model_fields:
+            raise ProfileError(
+                f"{source}: unknown field '{key}'{did_you_mean(key, fields)}; "
+                f"known fields are {', '.join(fields)}",
+                field=key,
+            )
+    try:
+        return Profile.model_validate(raw)
+    except ValidationError as error:
+        raise ProfileError(_profile_message(error, source), field=_field_of(error)) from None
+
+
+def _field_of(error: ValidationError) -> str | None:
+    errs = error.errors(include_url=False)
+    return ".".join(str(p) for p in errs[0]["loc"]) if errs and errs[0]["loc"] else None
+
+
+def _profile_message(error: ValidationError, source: str) -> str:
+    err = error.errors(include_url=False)[0]
+    loc = [str(p) for p in err["loc"] if not str(p).startswith(("function-after", "literal["))]
+    msg = err["msg"].removeprefix("Value error, ")
+    if not loc:
+        return f"{source}: {msg}"
+    shown = err.get("input")
+    got = f" (got {shown!r})" if shown is not None and not isinstance(shown, dict | list) else ""
+    return f"{source}: field '{'.'.join(loc[:2])}': {msg}{got}"
+
+
+def age_on(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def normalise(profile: Profile, lexicon: Lexicon, today: date) -> tuple[Patient, list[str]]:
+    """Resolve names and codes against the vocabulary; returns the patient and warnings."""
+    warnings: list[str] = []
+    age = _resolve_age(profile, today)
+    antigens: dict[str, AntigenValue] = {}
+    for name, value in profile.antigens.items():
+        canonical = lexicon.antigen(name)
+        if canonical is None:
+            raise ProfileError(
+                f"unknown antigen '{name}'{did_you_mean(name, lexicon.antigen_names())}; "
+                "use a name from rules/vocab/antigens.yaml",
+                field=f"antigens.{name}",
+            )
+        antigens[canonical] = value
+    _check_labs(profile)
+    indication = _resolve_indication(profile, lexicon, warnings)
+    classes, unknown = _therapy_classes(profile, lexicon)
+    if unknown:
+        warnings.append(
+            "prior therapies not recognised (check spelling or add to rules/vocab/therapies.yaml): "
+            + ", ".join(unknown)
+        )
+    normalised = profile.model_copy(update={"antigens": antigens})
+    patient = Patient(
+        profile=normalised,
+        age=age,
+        indication=indication,
+        indication_name=lexicon.disease_name(indication) if indication else None,
+        prior_therapy_classes=classes,
+        unrecognised_therapies=tuple(unknown),
+    )
+    return patient, warnings
+
+
+def _resolve_age(profile: Profile, today: date) -> int | None:
+    if profile.date_of_birth is None:
+        return profile.age
+    if profile.date_of_birth > today:
+        raise ProfileError(
+            f"field 'date_of_birth': {profile.date_of_birth} is after the reference date {today}",
+            field="date_of_birth",
+        )
+    computed = age_on(profile.date_of_birth, today)
+    if profile.age is not None and abs(profile.age - computed) > 1:
+        raise ProfileError(
+            f"field 'age': {profile.age} disagrees with date_of_birth "
+            f"{profile.date_of_birth} (age {computed}); give one of them",
+            field="age",
+        )
+    return computed
+
+
+def _check_labs(profile: Profile) -> None:
+    for name in profile.labs:
+        if name not in KNOWN_LABS:
+            raise ProfileError(
+                f"unknown lab '{name}'{did_you_mean(name, KNOWN_LABS)}; "
+                f"known labs are {', '.join(KNOWN_LABS)}",
+                field=f"labs.{name}",
+            )
+
+
+def _resolve_indication(profile: Profile, lexicon: Lexicon, warnings: list[str]) -> str | None:
+    if profile.indication:
+        code = lexicon.disease_code(profile.indication)
+        if code is None:
+            raise ProfileError(
+                f"field 'indication': unknown disease code '{profile.indication}'"
+                f"{did_you_mean(profile.indication, lexicon.diseases)}; "
+                "use a code from rules/vocab/diseases.yaml or give diagnosis as free text",
+                field="indication",
+            )
+        return code
+    found = lexicon.resolve_diagnosis(profile.diagnosis or "")
+    if found is None:
+        warnings.append(
+            f"diagnosis '{profile.diagnosis}' was not recognised: every disease criterion is "
+            "unknown; give an indication code or a standard disease name"
+        )
+        return None
+    if found.method == "fuzzy":
+        warnings.append(
+            f"diagnosis '{profile.diagnosis}' read as {lexicon.disease_name(found.code)} "
+            f"(closest name '{found.matched}'); check it"
+        )
+    return found.code
+
+
+def _therapy_classes(
+    profile: Profile, lexicon: Lexicon
+) -> tuple[tuple[str, ...] | None, list[str]]:
+    if profile.prior_therapies is None:
+        return (() if profile.prior_lines == 0 else None), []
+    classes: list[str] = []
+    unknown: list[str] = []
+    for therapy in profile.prior_therapies:
+        found = lexicon.therapy_classes_of(therapy)
+        if not found:
+            unknown.append(therapy)
+        classes.extend(c for c in found if c not in classes)
+    return tuple(classes), unknown
+
+
+def load_patient(
+    raw: Any, lexicon: Lexicon, today: date, *, source: str = "profile"
+) -> tuple[Patient, list[str]]:
+    """Parse, validate and normalise one referral; returns the patient and its warnings."""
+    profile = parse_profile(raw, source=source)
+    patient, warnings = normalise(profile, lexicon, today)
+    given = raw.get("disease_status") if isinstance(raw, Mapping) else None
+    if isinstance(given, str) and given.strip().casefold() in AMBIGUOUS_STATUS:
+        warnings.append(
+            f"disease_status '{given}' read as relapsed; give 'refractory' if the disease "
+            "never responded to its last therapy"
+        )
+    return patient, warnings

@@ -1,0 +1,270 @@
+"""Vocabularies (data in `rules/vocab/`) and the normalisation of free text against them.
+
+Diagnoses arrive in English or Chinese, abbreviated or misspelt; antigen names come in many
+spellings ("Claudin 18.2", "CLDN18.2", "claudin18_2"); prior therapies are drug names, brand
+names or regimens. `Lexicon` turns each into canonical codes, or says it could not.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from pydantic import Field
+from rapidfuzz import fuzz, process, utils
+
+from matcher.base import Frozen
+
+#: token_sort_ratio score above which a whole diagnosis is taken as a misspelt synonym.
+DIAGNOSIS_FUZZY_CUTOFF = 85
+#: partial_ratio score above which a long synonym is taken as found (misspelt) inside the text.
+DIAGNOSIS_PARTIAL_CUTOFF = 90
+#: Synonyms shorter than this are never matched partially (too many false hits).
+DIAGNOSIS_PARTIAL_MIN_LENGTH = 10
+#: Abbreviations this short ("MM", "FL", "SLE") are found inside longer text only when written
+#: in the same case as the vocabulary has them: "5 mm lesion" is not myeloma.
+SHORT_SYNONYM_LENGTH = 4
+#: ratio score above which a misspelt therapy name is mapped to its class.
+THERAPY_FUZZY_CUTOFF = 88
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+class Disease(Frozen):
+    """One node of the disease hierarchy."""
+
+    code: str
+    """Canonical code, lower-case (`dlbcl`, `gastric_adenocarcinoma`)."""
+    name: str
+    """English display name."""
+    name_zh: str | None = None
+    """Chinese display name."""
+    parent: str | None = None
+    """Code of the broader disease this one belongs to (DLBCL -> LBCL)."""
+    icd10: list[str] = Field(default_factory=list)
+    """ICD-10 codes, for cross-reference."""
+    oncotree: list[str] = Field(default_factory=list)
+    """OncoTree codes, for cross-reference."""
+    synonyms: list[str] = Field(default_factory=list)
+    """Other names in English or Chinese, abbreviations included."""
+
+
+class Antigen(Frozen):
+    """A target antigen or biomarker."""
+
+    name: str
+    """Canonical name (`CLDN18.2`)."""
+    aliases: list[str] = Field(default_factory=list)
+    """Other spellings; matched ignoring case, spaces and punctuation."""
+    test: str
+    """How it is tested: what a coordinator asks the referring doctor for."""
+
+
+class TherapyClass(Frozen):
+    """A class of prior therapy (`btk_inhibitor`, `cd19_cart`)."""
+
+    code: str
+    name: str
+    parent: str | None = None
+    """A broader class (`cd19_cart` -> `car_t`)."""
+
+
+class Therapy(Frozen):
+    """A drug, product, regimen or procedure and the classes it belongs to."""
+
+    name: str
+    classes: list[str]
+    aliases: list[str] = Field(default_factory=list)
+
+
+class Vocabulary(Frozen):
+    """Everything in `rules/vocab/`."""
+
+    diseases: list[Disease]
+    antigens: list[Antigen]
+    therapy_classes: list[TherapyClass]
+    therapies: list[Therapy]
+
+
+@dataclass(frozen=True)
+class DiagnosisMatch:
+    """How a diagnosis text was resolved."""
+
+    code: str
+    matched: str
+    method: str  # "code", "exact", "contains", "fuzzy"
+    score: float
+
+
+def text_key(text: str) -> str:
+    """Case- and punctuation-insensitive form used for exact and containment matching."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = re.sub(r"[\s\-_/,;:()\[\]'\"]+", " ", text)
+    return text.strip()
+
+
+def compact_key(text: str) -> str:
+    """Letters and digits only: 'Claudin 18.2' and 'claudin18_2' both give 'claudin182'."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def _contains(text: str, synonym: str) -> bool:
+    if _CJK.search(synonym):
+        return synonym in text
+    return re.search(rf"(?<![a-z0-9]){re.escape(synonym)}(?![a-z0-9])", text) is not None
+
+
+def _contains_exact_case(text: str, name: str) -> bool:
+    pattern = rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])"
+    return re.search(pattern, text) is not None
+
+
+class Lexicon:
+    """Indexes over a Vocabulary, built once, with the normalisation functions."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self.diseases = {d.code: d for d in vocabulary.diseases}
+        self._disease_names: dict[str, str] = {}
+        self._short_names: dict[str, str] = {}
+        for disease in vocabulary.diseases:
+            for name in (disease.code, disease.name, disease.name_zh, *disease.synonyms):
+                if name:
+                    self._disease_names.setdefault(text_key(name), disease.code)
+            for name in disease.synonyms:
+                if len(compact_key(name)) <= SHORT_SYNONYM_LENGTH and not _CJK.search(name):
+                    self._short_names.setdefault(name, disease.code)
+        self._disease_choices = list(self._disease_names)
+        self._long_choices = [
+            n for n in self._disease_choices
+            if len(compact_key(n)) > SHORT_SYNONYM_LENGTH or _CJK.search(n)
+        ]
+        self.antigens = {a.name: a for a in vocabulary.antigens}
+        self._antigen_names = {
+            compact_key(name): a.name for a in vocabulary.antigens for name in (a.name, *a.aliases)
+        }
+        self.therapy_classes = {c.code: c for c in vocabulary.therapy_classes}
+        self._therapy_names: dict[str, tuple[str, ...]] = {}
+        for therapy in vocabulary.therapies:
+            for name in (therapy.name, *therapy.aliases):
+                self._therapy_names[text_key(name)] = tuple(therapy.classes)
+        for cls in vocabulary.therapy_classes:
+            self._therapy_names.setdefault(text_key(cls.code), (cls.code,))
+            self._therapy_names.setdefault(text_key(cls.name), (cls.code,))
+        self._therapy_choices = list(self._therapy_names)
+
+    # -- diseases -------------------------------------------------------------------------
+
+    def disease_name(self, code: str) -> str:
+        disease = self.diseases.get(code)
+        return disease.name if disease else code
+
+    def ancestors(self, code: str) -> list[str]:
+        """The code itself and every broader disease above it, nearest first."""
+        chain = []
+        seen = set()
+        current: str | None = code
+        while current and current not in seen and current in self.diseases:
+            chain.append(current)
+            seen.add(current)
+            current = self.diseases[current].parent
+        return chain
+
+    def is_within(self, code: str, ancestor: str) -> bool:
+        """True when `code` is `ancestor` or one of its subtypes (DLBCL within LBCL)."""
+        return ancestor in self.ancestors(code)
+
+    def resolve_diagnosis(self, text: str) -> DiagnosisMatch | None:
+        """The disease a free-text diagnosis names, or None when it cannot be told."""
+        key = text_key(text)
+        if not key:
+            return None
+        if key in self._disease_names:
+            code = self._disease_names[key]
+            method = "code" if key == code else "exact"
+            return DiagnosisMatch(code, text, method, 100.0)
+        found = [name for name in self._long_choices if _contains(key, name)]
+        if found:
+            best = max(found, key=len)
+            return DiagnosisMatch(self._disease_names[best], best, "contains", 100.0)
+        original = unicodedata.normalize("NFKC", text)
+        short = [name for name in self._short_names if _contains_exact_case(original, name)]
+        if short:
+            best = max(short, key=len)
+            return DiagnosisMatch(self._short_names[best], best, "contains", 100.0)
+        return self._fuzzy_diagnosis(key)
+
+    def _fuzzy_diagnosis(self, key: str) -> DiagnosisMatch | None:
+        whole = process.extractOne(
+            key,
+            self._long_choices,
+            scorer=fuzz.token_sort_ratio,
+            processor=utils.default_process,
+            score_cutoff=DIAGNOSIS_FUZZY_CUTOFF,
+        )
+        if whole:
+            return DiagnosisMatch(self._disease_names[whole[0]], whole[0], "fuzzy", whole[1])
+        long_names = [
+            n for n in self._long_choices if DIAGNOSIS_PARTIAL_MIN_LENGTH <= len(n) <= len(key)
+        ]
+        part = process.extractOne(
+            key,
+            long_names,
+            scorer=fuzz.partial_ratio,
+            processor=utils.default_process,
+            score_cutoff=DIAGNOSIS_PARTIAL_CUTOFF,
+        )
+        if part:
+            return DiagnosisMatch(self._disease_names[part[0]], part[0], "fuzzy", part[1])
+        return None
+
+    def disease_code(self, text: str) -> str | None:
+        """A canonical code given as-is (case-insensitive), else None."""
+        key = text.strip().casefold()
+        return key if key in self.diseases else None
+
+    # -- antigens -------------------------------------------------------------------------
+
+    def antigen(self, name: str) -> str | None:
+        """Canonical antigen name for any known spelling, else None."""
+        return self._antigen_names.get(compact_key(name))
+
+    def antigen_names(self) -> list[str]:
+        return list(self.antigens)
+
+    def antigen_test(self, name: str) -> str:
+        antigen = self.antigens.get(name)
+        return antigen.test if antigen else f"{name} testing"
+
+    # -- therapies ------------------------------------------------------------------------
+
+    def therapy_classes_of(self, text: str) -> tuple[str, ...]:
+        """Classes a prior-therapy text belongs to (with broader classes), () if unknown."""
+        key = text_key(text)
+        classes = self._therapy_names.get(key)
+        if classes is None:
+            found = process.extractOne(
+                key,
+                self._therapy_choices,
+                scorer=fuzz.ratio,
+                processor=utils.default_process,
+                score_cutoff=THERAPY_FUZZY_CUTOFF,
+            )
+            classes = self._therapy_names[found[0]] if found else ()
+        return self._with_broader(classes)
+
+    def _with_broader(self, classes: tuple[str, ...]) -> tuple[str, ...]:
+        out: list[str] = []
+        for code in classes:
+            current: str | None = code
+            while current and current not in out:
+                out.append(current)
+                cls = self.therapy_classes.get(current)
+                current = cls.parent if cls else None
+        return tuple(out)
+
+    def therapy_class_name(self, code: str) -> str:
+        cls = self.therapy_classes.get(code)
+        return cls.name if cls else code
