@@ -132,6 +132,15 @@ def parse_bool(raw: Any) -> bool | None:
     raise ValueError(f"'{raw}' is not yes or no")
 
 
+def _number_or_text(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value.strip()
+    return value
+
+
 class Profile(Frozen):
     """A referral as given: every field optional except diagnosis or indication."""
 
@@ -199,6 +208,13 @@ class Profile(Frozen):
             return [part.strip() for part in re.split(r"[;；\n]", value) if part.strip()]
         return value
 
+    @field_validator("labs", mode="before")
+    @classmethod
+    def _labs(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k): _number_or_text(v) for k, v in value.items()}
+        return value
+
     @field_validator("disease_tempo", mode="before")
     @classmethod
     def _tempo(cls, value: Any) -> Any:
@@ -249,7 +265,7 @@ class Patient(Frozen):
         data["prior_therapy_classes"] = (
             list(self.prior_therapy_classes) if self.prior_therapy_classes is not None else None
         )
-        return {k: v for k, v in data.items() if v is not None}
+        return {k: v for k, v in data.items() if v is not None and v != {}}
 
 
 def parse_profile(raw: Any, *, source: str = "profile") -> Profile:
@@ -265,10 +281,32 @@ def parse_profile(raw: Any, *, source: str = "profile") -> Profile:
                 f"known fields are {', '.join(fields)}",
                 field=key,
             )
+    _check_antigen_values(raw.get("antigens"), source)
     try:
         return Profile.model_validate(raw)
     except ValidationError as error:
         raise ProfileError(_profile_message(error, source), field=_field_of(error)) from None
+
+
+def _check_antigen_values(antigens: Any, source: str) -> None:
+    """Name the antigen in the message: 'antigens.CLDN18.2: percent must be ...'."""
+    if not isinstance(antigens, Mapping):
+        return
+    for name, value in antigens.items():
+        try:
+            parse_antigen_value(value)
+        except ValidationError as error:
+            err = error.errors(include_url=False)[0]
+            part = ".".join(str(p) for p in err["loc"])
+            raise ProfileError(
+                f"{source}: field 'antigens.{name}': {part} {err['msg'].lower()} "
+                f"(got {err.get('input')!r})",
+                field=f"antigens.{name}",
+            ) from None
+        except ValueError as error:
+            raise ProfileError(
+                f"{source}: field 'antigens.{name}': {error}", field=f"antigens.{name}"
+            ) from None
 
 
 def _field_of(error: ValidationError) -> str | None:

@@ -188,6 +188,11 @@ class Lexicon:
         found = [name for name in self._long_choices if _contains(key, name)]
         if found:
             best = max(found, key=len)
+            fuzzy = self._fuzzy_diagnosis(key)
+            # A misspelt longer name ("difuse large b-cell lymphoma") beats a shorter exact one
+            # found inside it ("large b cell lymphoma"): it is the more specific reading.
+            if fuzzy and len(fuzzy.matched) > len(best) and fuzzy.score >= DIAGNOSIS_PARTIAL_CUTOFF:
+                return fuzzy
             return DiagnosisMatch(self._disease_names[best], best, "contains", 100.0)
         original = unicodedata.normalize("NFKC", text)
         short = [name for name in self._short_names if _contains_exact_case(original, name)]

@@ -1,0 +1,69 @@
+"""The `cartmatch` command line: the only place that imports click.
+
+Commands parse options, call one core function and render the result. Errors from the core
+(`CartmatchError`) become one sentence on stderr and exit status 1, here, in one place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from matcher.errors import CartmatchError
+
+
+class CartmatchGroup(click.Group):
+    """A click group that turns cartmatch errors into one clear line on stderr."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CartmatchError as error:
+            raise click.ClickException(str(error)) from error
+
+
+class App:
+    """What every command shares: where the database is."""
+
+    def __init__(self, db: Path | None) -> None:
+        self.db_path = db
+
+    def catalog(self) -> Any:
+        from matcher.store import open_catalog
+
+        return open_catalog(self.db_path)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.group(cls=CartmatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="CARTMATCH_DB",
+    help="SQLite database (default: $CARTMATCH_DB, else the per-user data directory). "
+    "Built from the bundled catalog on first use.",
+)
+@click.version_option(package_name="cartmatch")
+@click.pass_context
+def cli(ctx: click.Context, db: Path | None) -> None:
+    """Match referrals against CAR-T options reachable in mainland China.
+
+    \b
+    Example:
+      cartmatch match --diagnosis DLBCL --status refractory --prior-lines 2 --age 54
+    """
+    ctx.obj = App(db)
+
+
+def main() -> None:
+    cli(prog_name="cartmatch")
+
+
+from matcher.cli import catalog as _catalog  # noqa: E402  (registers commands)
+from matcher.cli import match as _match  # noqa: E402
+
+__all__ = ["App", "CartmatchGroup", "_catalog", "_match", "cli", "main", "pass_app"]

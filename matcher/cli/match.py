@@ -1,0 +1,150 @@
+"""`cartmatch match`, `lookup` and `show`: single look-ups (no pandas, no sqlite-utils)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import Any
+
+import click
+
+from matcher.cli import App, cli, pass_app
+from matcher.errors import NotFoundError
+
+FORMATS = click.Choice(["table", "json", "markdown"])
+
+
+def _profile_options(func: Any) -> Any:
+    options = [
+        click.option("--referral-id", help="Your own id for the referral."),
+        click.option("--diagnosis", help='Free text, English or Chinese ("DLBCL", "胃癌").'),
+        click.option("--indication", help="Canonical disease code (rules/vocab/diseases.yaml)."),
+        click.option("--antigen", "antigens", multiple=True, metavar="NAME=VALUE",
+                     help="positive, negative or PERCENT%:INTENSITY+ (CLDN18.2=60%:2+). Repeatable."),
+        click.option("--prior-lines", type=int, help="Prior lines of systemic therapy."),
+        click.option("--prior-therapy", "prior_therapies", multiple=True,
+                     help="A prior therapy (ibrutinib, R-CHOP, ASCT). Repeatable."),
+        click.option("--status", "disease_status",
+                     help="newly_diagnosed, relapsed, refractory or remission (aliases: r/r, progressive)."),
+        click.option("--age", type=int, help="Age in years."),
+        click.option("--dob", "date_of_birth", help="Date of birth (YYYY-MM-DD)."),
+        click.option("--sex", help="female, male or other."),
+        click.option("--ecog", type=int, help="ECOG performance status 0-4."),
+        click.option("--cns/--no-cns", "cns_involvement", default=None, help="CNS involvement."),
+        click.option("--prior-allo/--no-prior-allo", "prior_allo_sct", default=None,
+                     help="Prior allogeneic stem-cell transplant."),
+        click.option("--infection/--no-infection", "active_infection", default=None,
+                     help="Active infection."),
+        click.option("--pregnant/--not-pregnant", "pregnant", default=None, help="Pregnancy."),
+        click.option("--lab", "labs", multiple=True, metavar="NAME=VALUE",
+                     help="A lab value (egfr=60, lvef=55, child_pugh=A6, sledai=10). Repeatable."),
+        click.option("--tempo", "disease_tempo", help="stable or rapid (rapid adds bridging cost)."),
+        click.option("--budget-cny", type=float, help="Budget in CNY; options above it are flagged."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@click.argument("profile", required=False)
+@_profile_options
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--all", "include_all", is_flag=True,
+              help="Also show ineligible options (with the criterion that excludes them) and closed trials.")  # fmt: skip
+@click.option("--fx", type=float, help="Exchange rate, CNY per USD (default: rules/costs.yaml).")
+@click.option("--currency", type=click.Choice(["CNY", "USD"], case_sensitive=False),
+              default="CNY", show_default=True, help="Currency of the cost column.")  # fmt: skip
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]),
+              help="Reference date for ages (default: today).")  # fmt: skip
+@pass_app
+def match(app: App, profile: str | None, fmt: str, include_all: bool, fx: float | None,
+          currency: str, today: Any, **fields: Any) -> None:  # fmt: skip
+    """Rank the CAR-T options for one referral, each criterion explained.
+
+    PROFILE is a JSON file of profile fields, or - for standard input; flags add to it or
+    override it. Missing data is unknown, never no: an untested biomarker gives "possible"
+    and names the test to order.
+
+    \b
+    Examples:
+      cartmatch match referral.json
+      cartmatch match --diagnosis "胃癌" --antigen CLDN18.2=60%:2+ --antigen HER2=negative --prior-lines 2
+      echo '{"diagnosis": "DLBCL", "prior_lines": 2}' | cartmatch match - --format json
+    """
+    from matcher.engine import match as run_match
+    from matcher.intake import assignments, merge, read_profile
+    from matcher.patient import load_patient
+    from matcher.render import match_markdown, match_table, to_json
+
+    if profile is None and not any(v for v in fields.values() if v not in (None, ())):
+        raise click.UsageError("give a PROFILE file (or -) or at least --diagnosis")
+    stdin = sys.stdin.read() if profile == "-" else None
+    raw = read_profile(profile, stdin) if profile else {}
+    fields["antigens"] = assignments(fields["antigens"], "--antigen")
+    fields["labs"] = assignments(fields["labs"], "--lab")
+    fields["prior_therapies"] = list(fields["prior_therapies"]) or None
+    raw = merge(raw, fields)
+    catalog = app.catalog()
+    reference = today.date() if today else date.today()
+    patient, warnings = load_patient(raw, catalog.lexicon, reference, source=profile or "profile")
+    result = run_match(patient, catalog, warnings=warnings, include_all=include_all, fx=fx)
+    if fmt == "json":
+        click.echo(to_json(result.as_dict()))
+    elif fmt == "markdown":
+        click.echo(match_markdown(result, currency), nl=False)
+    else:
+        click.echo(match_table(result, currency))
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)  # fmt: skip
+@pass_app
+def lookup(app: App, query: tuple[str, ...], fmt: str) -> None:
+    """Find catalog entries by name, brand, target, disease, sponsor or trial id (EN or ZH).
+
+    \b
+    Examples:
+      cartmatch lookup "Claudin 18.2"
+      cartmatch lookup 奕凯达
+      cartmatch lookup NCT04581473
+    """
+    from matcher.lookup import lookup as run_lookup
+    from matcher.render import lookup_data, lookup_table, to_json
+
+    text = " ".join(query)
+    hits = run_lookup(text, app.catalog())
+    if fmt == "json":
+        click.echo(to_json(lookup_data(hits)))
+    else:
+        click.echo(lookup_table(text, hits))
+
+
+@cli.command()
+@click.argument("entry_id")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)  # fmt: skip
+@pass_app
+def show(app: App, entry_id: str, fmt: str) -> None:
+    """Everything about one entry: label, criteria, evidence, trial ids, sites, price, sources.
+
+    \b
+    Example:
+      cartmatch show satri-cel
+    """
+    from matcher.base import did_you_mean
+    from matcher.render import entry_text, to_json
+
+    catalog = app.catalog()
+    entry = catalog.entry(entry_id)
+    if entry is None:
+        raise NotFoundError(
+            f"no entry '{entry_id}'{did_you_mean(entry_id, catalog.by_id)}; "
+            "`cartmatch lookup WORD` finds entries by name"
+        )
+    if fmt == "json":
+        click.echo(to_json(entry.model_dump(mode="json", by_alias=True, exclude_none=True)))
+    else:
+        click.echo(entry_text(entry))

@@ -1,0 +1,79 @@
+"""Read a referral profile from a JSON file, stdin or command-line assignments.
+
+An adapter at the edge: it turns bytes and flags into the raw mapping that
+`matcher.patient.load_patient` validates. Errors name the file, line and column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from matcher.errors import InputFileError, ProfileError
+
+
+def parse_profile_json(text: str, source: str) -> dict[str, Any]:
+    """A JSON object from text; empty input and syntax errors get one clear sentence."""
+    if not text.strip():
+        raise InputFileError(
+            f"{source} is empty: give a JSON object with at least a diagnosis, "
+            'e.g. {"diagnosis": "DLBCL"}',
+            path=source,
+        )
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputFileError(
+            f"{source} line {error.lineno}, column {error.colno}: invalid JSON ({error.msg}); "
+            "fix the file and run again",
+            path=source,
+        ) from None
+    if not isinstance(data, dict):
+        raise InputFileError(
+            f"{source}: expected a JSON object of profile fields, got a {type(data).__name__}",
+            path=source,
+        )
+    return data
+
+
+def read_profile(path: str, stdin_text: str | None = None) -> dict[str, Any]:
+    """The profile in a file, or on stdin when path is '-'."""
+    if path == "-":
+        return parse_profile_json(stdin_text or "", "standard input")
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file; check the path", path=path) from None
+    except UnicodeDecodeError:
+        raise InputFileError(f"{path}: not UTF-8 text; save it as UTF-8 JSON", path=path) from None
+    except OSError as error:
+        raise InputFileError(f"{path}: cannot be read ({error.strerror})", path=path) from None
+    return parse_profile_json(text, path)
+
+
+def assignments(pairs: Iterable[str], option: str) -> dict[str, str]:
+    """['CD19=positive', 'CLDN18.2=60%:2+'] -> {'CD19': 'positive', 'CLDN18.2': '60%:2+'}."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ProfileError(
+                f"{option} '{pair}': write NAME=VALUE, e.g. {option} CD19=positive", field=option
+            )
+        out[name.strip()] = value.strip()
+    return out
+
+
+def merge(profile: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Command-line values override the file's; maps (antigens, labs) merge key by key."""
+    merged = dict(profile)
+    for key, value in overrides.items():
+        if value is None or value == {} or value == []:
+            continue
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
