@@ -34,3 +34,26 @@ def m001_catalog(db: sqlite_utils.Database) -> None:
     )
     db["entry_versions"].create_index(["refresh_id"])
     db["rules"].create({"name": str, "body": str}, pk="name", not_null={"body"})
+
+
+@migrations()
+def m002_screening(db: sqlite_utils.Database) -> None:
+    """Bulk screening runs and, per referral, its profile and the options it was shown.
+
+    Profiles are patient data: they are stored only when a run is saved (not with --no-save),
+    in a file readable by its owner only, so that a catalog refresh can tell which referrals
+    now have a different set of options.
+    """
+    db["screening_runs"].create(
+        {"id": int, "at": str, "input_name": str, "input_hash": str, "catalog_version": str,
+         "include_all": int, "rows_in": int, "rows_screened": int, "rows_rejected": int,
+         "summary": str},  # fmt: skip
+        pk="id",
+        not_null={"at", "input_hash", "catalog_version", "rows_in"},
+    )
+    db["screening_referrals"].create(
+        {"run_id": int, "row_number": int, "referral_id": str, "profile": str, "options": str},
+        pk=("run_id", "row_number"),
+        not_null={"profile", "options"},
+        foreign_keys=[("run_id", "screening_runs", "id")],
+    )
