@@ -188,7 +188,8 @@ class AntigenCriterion(Node):
         if req.status == "negative":
             return f"{req.name} negative"
         if req.min_percent is not None or req.min_intensity is not None:
-            return f"{req.name} ≥ {req.min_percent or 0:g}% of tumour cells at ≥ {req.min_intensity or 1}+"
+            pct, inten = req.min_percent or 0, req.min_intensity or 1
+            return f"{req.name} ≥ {pct:g}% of tumour cells at ≥ {inten}+"
         return f"{req.name} positive"
 
     def evaluate(self, ctx: Context) -> Verdict:
@@ -249,7 +250,9 @@ class AntigenCriterion(Node):
         if value.intensity is not None and (value.intensity <= 1 or value.percent == 0):
             return self._verdict(Outcome.MET, f"{name} IHC {value}: negative.", value=str(value))
         if value.intensity == 3 and (value.percent or 0) > 10:
-            return self._verdict(Outcome.NOT_MET, f"{name} IHC {value}: positive.", value=str(value))
+            return self._verdict(
+                Outcome.NOT_MET, f"{name} IHC {value}: positive.", value=str(value)
+            )
         return self._verdict(
             Outcome.UNKNOWN,
             f"{name} IHC {value} is equivocal.",
@@ -274,7 +277,7 @@ class PriorLinesCriterion(Node):
             return self._verdict(
                 Outcome.UNKNOWN,
                 "Number of prior lines not given.",
-                ask="treatment history: each prior line of systemic therapy with dates and response",
+                ask="treatment history: each prior line of systemic therapy, dates and response",
             )
         if want.min is not None and lines < want.min:
             short = int(want.min - lines)
@@ -346,7 +349,8 @@ class PriorTherapyCriterion(Node):
         if lacking:
             return self._verdict(
                 Outcome.NOT_MET,
-                "No record of " + ", ".join(names(c) for c in lacking)
+                "No record of "
+                + ", ".join(names(c) for c in lacking)
                 + " among the prior therapies listed (giving it would meet this).",
                 value=list(had),
                 recoverable=True,
@@ -379,7 +383,7 @@ class DiseaseStatusCriterion(Node):
             return self._verdict(
                 Outcome.UNKNOWN,
                 f"Disease status not given; {wanted} required.",
-                ask="current disease status (relapsed, refractory, in remission) with last response",
+                ask="current disease status (relapsed, refractory, remission) and last response",
             )
         if status in self.disease_status:
             return self._verdict(Outcome.MET, f"Disease is {status}.", value=status)
@@ -403,9 +407,7 @@ class AgeCriterion(Node):
     def evaluate(self, ctx: Context) -> Verdict:
         age = ctx.patient.age
         if age is None:
-            return self._verdict(
-                Outcome.UNKNOWN, "Age not given.", ask="date of birth or age"
-            )
+            return self._verdict(Outcome.UNKNOWN, "Age not given.", ask="date of birth or age")
         if self.age.min is not None and age < self.age.min:
             # Within a year of the lower limit the patient may age in before treatment.
             soon = self.age.min - age <= 1
@@ -435,7 +437,9 @@ class EcogCriterion(Node):
         ecog = ctx.patient.profile.ecog
         if ecog is None:
             return self._verdict(
-                Outcome.UNKNOWN, "ECOG not given.", ask="ECOG performance status from a recent visit"
+                Outcome.UNKNOWN,
+                "ECOG not given.",
+                ask="ECOG performance status from a recent visit",
             )
         low, high = self.ecog.min, self.ecog.max
         if (low is not None and ecog < low) or (high is not None and ecog > high):
@@ -469,7 +473,9 @@ class FlagCriterion(Node):
         value = getattr(ctx.patient.profile, name)
         word = FLAG_WORDS[name]
         if value is None:
-            return self._verdict(Outcome.UNKNOWN, f"{word.capitalize()} not stated.", ask=FLAG_ASK[name])
+            return self._verdict(
+                Outcome.UNKNOWN, f"{word.capitalize()} not stated.", ask=FLAG_ASK[name]
+            )
         said = word if value else f"no {word}"
         if value == self.flag.must_be:
             return self._verdict(Outcome.MET, f"Patient has {said}.", value=value)
@@ -656,9 +662,7 @@ def _combine(node: Node, children: tuple[Verdict, ...], *, need_all: bool) -> Ve
     relevant = [c for c in children if c.outcome is outcome] or list(children)
     message = " ".join(c.message for c in relevant)
     asks = [c.ask for c in children if c.outcome is Outcome.UNKNOWN and c.ask]
-    verdict = node._verdict(
-        outcome, message, recoverable=recoverable, ask="; ".join(asks) or None
-    )
+    verdict = node._verdict(outcome, message, recoverable=recoverable, ask="; ".join(asks) or None)
     return _with_children(verdict, children)
 
 
@@ -676,9 +680,22 @@ def _with_children(verdict: Verdict, children: tuple[Verdict, ...]) -> Verdict:
 
 
 KINDS = (
-    "all", "any", "not", "template", "indication", "antigen", "prior_lines", "prior_therapy",
-    "disease_status", "age", "ecog", "flag", "lab", "sex", "manual",
-)  # fmt: skip
+    "all",
+    "any",
+    "not",
+    "template",
+    "indication",
+    "antigen",
+    "prior_lines",
+    "prior_therapy",
+    "disease_status",
+    "age",
+    "ecog",
+    "flag",
+    "lab",
+    "sex",
+    "manual",
+)
 
 
 def criterion_kind(value: Any) -> str | None:

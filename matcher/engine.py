@@ -108,7 +108,9 @@ def _notes(entry: Entry, indication: Indication, patient: Patient, cost: CostEst
     notes = [f"needs review: {item}" for item in (*entry.needs_review, *indication.needs_review)]
     for what, fact in (("status", indication.status), ("approval", indication.approval_date)):
         if fact is not None and fact.confidence != "high":
-            notes.append(f"{what} known with {fact.confidence} confidence: {fact.note or 'see sources'}")
+            notes.append(
+                f"{what} known with {fact.confidence} confidence: {fact.note or 'see sources'}"
+            )
     if entry.price is None or entry.price.amount_cny is None:
         notes.append("list price unknown: the drug cost shown is an assumption")
     budget = patient.profile.budget_cny

@@ -33,8 +33,9 @@ EntryStatus = Literal[
     "unknown",
 ]
 #: Statuses under which a patient can be treated or enrolled now.
-OPEN_STATUSES = frozenset({"approved", "approved_unverified", "recruiting",
-                           "enrolling_by_invitation"})  # fmt: skip
+OPEN_STATUSES = frozenset(
+    {"approved", "approved_unverified", "recruiting", "enrolling_by_invitation"}
+)
 #: Statuses under which no new patient can be enrolled; left out unless asked for.
 CLOSED_STATUSES = frozenset(
     {"active_not_recruiting", "completed", "suspended", "terminated", "withdrawn", "closed"}

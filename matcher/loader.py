@@ -14,10 +14,10 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from matcher.base import Frozen, did_you_mean, dotted
 from matcher.catalog import Rules
+from matcher.costs import CostModel
 from matcher.criteria import KINDS, criterion_kind
 from matcher.entry import Entry
 from matcher.errors import CatalogError
-from matcher.costs import CostModel
 from matcher.ranking import RankingPolicy
 from matcher.vocab import Antigen, Disease, Lexicon, Therapy, TherapyClass, Vocabulary
 
@@ -61,7 +61,7 @@ def read_yaml(path: Path) -> Any:
 
 
 def validate(model: Any, data: Any, path: Path) -> Any:
-    """Validate data against a model or type, turning errors into a CatalogError with file and line."""
+    """Validate data against a model or type; errors become a CatalogError with file and line."""
     try:
         if isinstance(model, type) and issubclass(model, BaseModel):
             return model.model_validate(data)
@@ -90,9 +90,10 @@ def _line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
         if isinstance(node, yaml.MappingNode):
             match = next((v for k, v in node.value if k.value == str(part)), None)
             node = match if match is not None else node
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part < len(node.value):
-                node = node.value[part]
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            node = node.value[part]
     return node.start_mark.line + 1 if node is not None else None
 
 
@@ -153,8 +154,10 @@ def load_entry(path: Path, rules: Rules, lexicon: Lexicon) -> Entry:
     for n, indication in enumerate(raw.get("indications") or []):
         if isinstance(indication, dict) and isinstance(indication.get("criteria"), list):
             where = f"indications.{n}.criteria"
-            criteria = [_expand(c, rules.templates, path, f"{where}.{i}")
-                        for i, c in enumerate(indication["criteria"])]  # fmt: skip
+            criteria = [
+                _expand(c, rules.templates, path, f"{where}.{i}")
+                for i, c in enumerate(indication["criteria"])
+            ]
             _assign_ids(criteria, set())
             indication["criteria"] = criteria
     entry: Entry = validate(Entry, raw, path)
@@ -180,8 +183,9 @@ def _expand(node: Any, templates: dict[str, dict[str, Any]], path: Path, where: 
     out = dict(node)
     for key in ("all", "any"):
         if isinstance(out.get(key), list):
-            out[key] = [_expand(c, templates, path, f"{where}.{key}.{i}")
-                        for i, c in enumerate(out[key])]  # fmt: skip
+            out[key] = [
+                _expand(c, templates, path, f"{where}.{key}.{i}") for i, c in enumerate(out[key])
+            ]
     if isinstance(out.get("not"), dict):
         out["not"] = _expand(out["not"], templates, path, f"{where}.not")
     return out

@@ -13,21 +13,43 @@ def m001_catalog(db: sqlite_utils.Database) -> None:
     """Current entries, every version of every entry, rules, the refresh log, metadata."""
     db["meta"].create({"key": str, "value": str}, pk="key", not_null={"value"})
     db["refreshes"].create(
-        {"id": int, "at": str, "kind": str, "source": str, "content_hash": str,
-         "summary": str, "diff": str},  # fmt: skip
+        {
+            "id": int,
+            "at": str,
+            "kind": str,
+            "source": str,
+            "content_hash": str,
+            "summary": str,
+            "diff": str,
+        },
         pk="id",
         not_null={"at", "kind", "source"},
     )
     db["entries"].create(
-        {"id": str, "version": int, "content_hash": str, "body": str, "origin": str,
-         "bundle_hash": str, "refresh_id": int, "updated_at": str},  # fmt: skip
+        {
+            "id": str,
+            "version": int,
+            "content_hash": str,
+            "body": str,
+            "origin": str,
+            "bundle_hash": str,
+            "refresh_id": int,
+            "updated_at": str,
+        },
         pk="id",
         not_null={"version", "content_hash", "body", "origin"},
         foreign_keys=[("refresh_id", "refreshes", "id")],
     )
     db["entry_versions"].create(
-        {"entry_id": str, "version": int, "content_hash": str, "body": str, "change": str,
-         "refresh_id": int, "recorded_at": str},  # fmt: skip
+        {
+            "entry_id": str,
+            "version": int,
+            "content_hash": str,
+            "body": str,
+            "change": str,
+            "refresh_id": int,
+            "recorded_at": str,
+        },
         pk=("entry_id", "version"),
         not_null={"change", "recorded_at"},
         foreign_keys=[("refresh_id", "refreshes", "id")],
@@ -45,9 +67,18 @@ def m002_screening(db: sqlite_utils.Database) -> None:
     now have a different set of options.
     """
     db["screening_runs"].create(
-        {"id": int, "at": str, "input_name": str, "input_hash": str, "catalog_version": str,
-         "include_all": int, "rows_in": int, "rows_screened": int, "rows_rejected": int,
-         "summary": str},  # fmt: skip
+        {
+            "id": int,
+            "at": str,
+            "input_name": str,
+            "input_hash": str,
+            "catalog_version": str,
+            "include_all": int,
+            "rows_in": int,
+            "rows_screened": int,
+            "rows_rejected": int,
+            "summary": str,
+        },
         pk="id",
         not_null={"at", "input_hash", "catalog_version", "rows_in"},
     )

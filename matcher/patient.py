@@ -67,8 +67,14 @@ STATUS_ALIASES = {
 #: Aliases that lose information; the engine warns so a coordinator can be precise.
 AMBIGUOUS_STATUS = {"r/r", "rr", "relapsed/refractory", "relapsed or refractory", "复发难治"}
 
-SEX_ALIASES = {"f": "female", "woman": "female", "女": "female", "m": "male", "man": "male",
-               "男": "male"}  # fmt: skip
+SEX_ALIASES = {
+    "f": "female",
+    "woman": "female",
+    "女": "female",
+    "m": "male",
+    "man": "male",
+    "男": "male",
+}
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "有"}
 FALSE_WORDS = {"false", "no", "n", "0", "否", "无"}
 POSITIVE_WORDS = {"positive", "pos", "+", "阳性", "yes", "expressed"}
@@ -195,8 +201,9 @@ class Profile(Frozen):
             return SEX_ALIASES.get(value.strip().casefold(), value.strip().casefold())
         return value
 
-    @field_validator("cns_involvement", "prior_allo_sct", "active_infection", "pregnant",
-                     mode="before")  # fmt: skip
+    @field_validator(
+        "cns_involvement", "prior_allo_sct", "active_infection", "pregnant", mode="before"
+    )
     @classmethod
     def _bools(cls, value: Any) -> Any:
         return parse_bool(value)

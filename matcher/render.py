@@ -47,7 +47,9 @@ def tier_text(tier: Iterable[Any]) -> str:
 def match_heading(data: dict[str, Any]) -> str:
     patient = data["patient"]
     who = patient.get("referral_id") or "referral"
-    disease = patient.get("indication_name") or f"unrecognised diagnosis '{patient.get('diagnosis')}'"
+    disease = (
+        patient.get("indication_name") or f"unrecognised diagnosis '{patient.get('diagnosis')}'"
+    )
     catalog = data["catalog"]
     return (
         f"{who}: {disease} · {len(data['options'])} option(s) · "
@@ -77,7 +79,9 @@ def match_table(result: MatchResult, currency: str = "CNY") -> str:
             f"[{option['status'].upper()}]  {option['track']}, {option['enrolment']}"
         )
         lines.append(f"    {option['name']}: {option['indication']}")
-        lines.append(f"    cost: {cost_range(option['cost'], currency)}   tier {tier_text(option['tier'])}")
+        lines.append(
+            f"    cost: {cost_range(option['cost'], currency)}   tier {tier_text(option['tier'])}"
+        )
         for criterion in option["criteria"]:
             mark = SYMBOLS[criterion["outcome"]]
             lines.append(f"    {mark} {criterion['id']}: {criterion['message']}")
@@ -95,7 +99,10 @@ def match_markdown(result: MatchResult, currency: str = "CNY") -> str:
     lines = [f"# {match_heading(data)}", ""]
     lines += [f"> **Warning:** {w}" for w in data["warnings"]]
     lines += ["", f"Ranked by: {' > '.join(data['tier_order'])}", ""]
-    lines += ["| # | option | track | status | estimated cost | tier |", "|---|---|---|---|---|---|"]
+    lines += [
+        "| # | option | track | status | estimated cost | tier |",
+        "|---|---|---|---|---|---|",
+    ]
     for o in data["options"]:
         lines.append(
             f"| {o['rank']} | {o['entry_id']} / {o['indication_id']} | {o['track']} | "
@@ -109,7 +116,7 @@ def match_markdown(result: MatchResult, currency: str = "CNY") -> str:
         if o["missing"]:
             lines += ["", "**Ask the referring doctor for:**", ""]
             lines += [f"- {ask}" for ask in o["missing"]]
-        lines += ["", "**Cost breakdown:**", ""] + cost_markdown(o["cost"])
+        lines += ["", "**Cost breakdown:**", "", *cost_markdown(o["cost"])]
         if o["notes"]:
             lines += ["", "**Notes:**", ""] + [f"- {n}" for n in o["notes"]]
     if hidden := hidden_line(data):
@@ -142,8 +149,14 @@ def lookup_table(query: str, hits: list[Hit]) -> str:
 
 def lookup_data(hits: list[Hit]) -> list[dict[str, Any]]:
     return [
-        {"entry_id": h.entry.id, "name": h.entry.name, "track": h.entry.track,
-         "targets": h.entry.targets, "score": round(h.score, 1), "why": h.why}  # fmt: skip
+        {
+            "entry_id": h.entry.id,
+            "name": h.entry.name,
+            "track": h.entry.track,
+            "targets": h.entry.targets,
+            "score": round(h.score, 1),
+            "why": h.why,
+        }
         for h in hits
     ]
 
@@ -152,7 +165,8 @@ def entry_text(entry: Entry) -> str:
     """Everything a coordinator needs about one entry, with its sources."""
     lines = [f"{entry.name}  [{entry.id}]", ""]
     names = entry.names
-    lines.append(f"names: {', '.join(filter(None, [names.inn, *names.brands, *names.chinese, *names.codes]))}")
+    all_names = filter(None, [names.inn, *names.brands, *names.chinese, *names.codes])
+    lines.append(f"names: {', '.join(all_names)}")
     lines.append(f"sponsor: {entry.sponsor.value} {_cite(entry.sponsor)}")
     lines.append(f"targets: {', '.join(entry.targets)} · cell source: {entry.cell_source}")
     lines.append(f"track: {entry.track} · status: {entry.status.value} {_cite(entry.status)}")
@@ -165,20 +179,30 @@ def entry_text(entry: Entry) -> str:
         lines += ["", f"indication {indication.id}: {indication.title}"]
         lines.append(f"  status: {indication.status.value} {_cite(indication.status)}")
         if indication.approval_date:
-            lines.append(f"  approved: {indication.approval_date.value} {_cite(indication.approval_date)}")
+            lines.append(
+                f"  approved: {indication.approval_date.value} {_cite(indication.approval_date)}"
+            )
         if indication.label:
             lines.append(f"  label: {indication.label.value} {_cite(indication.label)}")
         lines += [f"  criterion {c.id}: {c.label()}" for c in indication.criteria]
         lines += [f"  evidence: {e.text} {_cite(e)}" for e in indication.evidence]
         lines += [f"  needs review: {item}" for item in indication.needs_review]
     lines += _section("evidence", [f"{e.text} {_cite(e)}" for e in entry.evidence])
-    lines += _section("trial ids", [f"{t.id} ({t.registry}){': ' + t.note if t.note else ''}"
-                                    for t in entry.trial_ids])  # fmt: skip
-    lines += _section("sites", [f"{s.name}{', ' + s.city if s.city else ''} {_cite(s)}"
-                                for s in entry.sites])  # fmt: skip
+    lines += _section(
+        "trial ids",
+        [f"{t.id} ({t.registry}){': ' + t.note if t.note else ''}" for t in entry.trial_ids],
+    )
+    lines += _section(
+        "sites", [f"{s.name}{', ' + s.city if s.city else ''} {_cite(s)}" for s in entry.sites]
+    )
     lines += _section("needs review", entry.needs_review)
-    lines += _section("sources", [f"[{key}] {s.title}. {s.url or '(no address)'} {s.date or ''}".rstrip()
-                                  for key, s in entry.sources.items()])  # fmt: skip
+    lines += _section(
+        "sources",
+        [
+            f"[{key}] {s.title}. {s.url or '(no address)'} {s.date or ''}".rstrip()
+            for key, s in entry.sources.items()
+        ],
+    )
     lines += ["", f"last verified: {entry.last_verified}"]
     return "\n".join(lines)
 
@@ -198,7 +222,11 @@ def _price(entry: Entry) -> str:
     if price is None:
         return "not applicable or unknown (trial product; see cost estimate)"
     if price.amount_cny is None:
-        band = f"; assumed band CNY {price.band_cny[0]:,.0f}–{price.band_cny[1]:,.0f}" if price.band_cny else ""
+        band = (
+            f"; assumed band CNY {price.band_cny[0]:,.0f}–{price.band_cny[1]:,.0f}"
+            if price.band_cny
+            else ""
+        )
         return f"UNKNOWN{band} {_cite(price)}" + (f" — {price.note.strip()}" if price.note else "")
     when = f" as of {price.as_of}" if price.as_of else ""
     return f"CNY {price.amount_cny:,.0f} {price.unit.replace('_', ' ')}{when} {_cite(price)}"

@@ -197,16 +197,23 @@ class CatalogStore:
         )
         summary = {k: len(v) for k, v in changes.items()}
         diff = {k: v for k, v in changes.items() if k != "unchanged"}
-        self.db["refreshes"].update(refresh_id, {"summary": canonical_json(summary),
-                                                 "diff": canonical_json(diff)})  # fmt: skip
+        self.db["refreshes"].update(
+            refresh_id, {"summary": canonical_json(summary), "diff": canonical_json(diff)}
+        )
         self.set_version(refresh_id, "bundled catalog", extra={"bundle_hash": bundle})
         return refresh_id
 
     def log_refresh(self, kind: str, source: str, digest: str, diff: dict[str, Any]) -> int:
         table = self.db["refreshes"]
         table.insert(
-            {"at": now_iso(), "kind": kind, "source": source, "content_hash": digest,
-             "summary": "{}", "diff": canonical_json(diff)}  # fmt: skip
+            {
+                "at": now_iso(),
+                "kind": kind,
+                "source": source,
+                "content_hash": digest,
+                "summary": "{}",
+                "diff": canonical_json(diff),
+            }
         )
         return int(table.last_pk)
 
@@ -220,17 +227,32 @@ class CatalogStore:
             "SELECT version, bundle_hash FROM entries WHERE id = ?", [entry.id]
         ).fetchone()
         version = (existing[0] + 1) if existing else 1
-        keep_bundle = bundle_hash if bundle_hash is not None else (existing[1] if existing else None)
+        keep_bundle = (
+            bundle_hash if bundle_hash is not None else (existing[1] if existing else None)
+        )
         self.db["entries"].upsert(
-            {"id": entry.id, "version": version, "content_hash": digest, "body": body,
-             "origin": origin, "bundle_hash": keep_bundle, "refresh_id": refresh_id,
-             "updated_at": now_iso()},  # fmt: skip
+            {
+                "id": entry.id,
+                "version": version,
+                "content_hash": digest,
+                "body": body,
+                "origin": origin,
+                "bundle_hash": keep_bundle,
+                "refresh_id": refresh_id,
+                "updated_at": now_iso(),
+            },
             pk="id",
         )
         self.db["entry_versions"].insert(
-            {"entry_id": entry.id, "version": version, "content_hash": digest, "body": body,
-             "change": "changed" if existing else "added", "refresh_id": refresh_id,
-             "recorded_at": now_iso()}  # fmt: skip
+            {
+                "entry_id": entry.id,
+                "version": version,
+                "content_hash": digest,
+                "body": body,
+                "change": "changed" if existing else "added",
+                "refresh_id": refresh_id,
+                "recorded_at": now_iso(),
+            }
         )
 
     def remove_entry(self, entry_id: str, refresh_id: int) -> None:
@@ -240,13 +262,18 @@ class CatalogStore:
             return
         self.db["entries"].delete(entry_id)
         self.db["entry_versions"].insert(
-            {"entry_id": entry_id, "version": row[0] + 1, "content_hash": None, "body": None,
-             "change": "removed", "refresh_id": refresh_id, "recorded_at": now_iso()}  # fmt: skip
+            {
+                "entry_id": entry_id,
+                "version": row[0] + 1,
+                "content_hash": None,
+                "body": None,
+                "change": "removed",
+                "refresh_id": refresh_id,
+                "recorded_at": now_iso(),
+            }
         )
 
-    def set_version(
-        self, refresh_id: int, source: str, extra: dict[str, str] | None = None
-    ) -> str:
+    def set_version(self, refresh_id: int, source: str, extra: dict[str, str] | None = None) -> str:
         """Recompute the catalog version hash after a write and record it in meta."""
         digest = hashlib.sha256()
         for entry_id, entry_hash in self.db.execute(
@@ -256,9 +283,12 @@ class CatalogStore:
         rules_body = self.db.execute("SELECT body FROM rules WHERE name='rules'").fetchone()
         digest.update((rules_body[0] if rules_body else "").encode())
         version = digest.hexdigest()[:12]
-        values = {"catalog_version": version, "refresh_id": str(refresh_id),
-                  "updated_at": now_iso(), "source": source, **(extra or {})}  # fmt: skip
-        self.db["meta"].upsert_all(
-            [{"key": k, "value": v} for k, v in values.items()], pk="key"
-        )
+        values = {
+            "catalog_version": version,
+            "refresh_id": str(refresh_id),
+            "updated_at": now_iso(),
+            "source": source,
+            **(extra or {}),
+        }
+        self.db["meta"].upsert_all([{"key": k, "value": v} for k, v in values.items()], pk="key")
         return version

@@ -138,7 +138,8 @@ class Lexicon:
                     self._short_names.setdefault(name, disease.code)
         self._disease_choices = list(self._disease_names)
         self._long_choices = [
-            n for n in self._disease_choices
+            n
+            for n in self._disease_choices
             if len(compact_key(n)) > SHORT_SYNONYM_LENGTH or _CJK.search(n)
         ]
         self.antigens = {a.name: a for a in vocabulary.antigens}

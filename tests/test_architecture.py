@@ -12,8 +12,19 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parents[1] / "matcher"
-CORE = ["criteria", "engine", "ranking", "costs", "verdict", "patient", "vocab", "entry",
-        "catalog", "base", "lookup"]  # fmt: skip
+CORE = [
+    "criteria",
+    "engine",
+    "ranking",
+    "costs",
+    "verdict",
+    "patient",
+    "vocab",
+    "entry",
+    "catalog",
+    "base",
+    "lookup",
+]
 FORBIDDEN_IN_CORE = {"click", "pandas", "sqlite3", "sqlite_utils", "yaml", "os", "pathlib"}
 
 
@@ -69,7 +80,8 @@ def test_single_lookups_do_not_import_pandas(args, db_path):
     env = {**os.environ, "CARTMATCH_DB": str(db_path)}
     # The first run builds the database (which may use sqlite-utils); measure the second.
     subprocess.run([sys.executable, "-c", PROBE, *args], env=env, capture_output=True, check=True)
-    done = subprocess.run([sys.executable, "-c", PROBE, *args], env=env, capture_output=True,
-                          text=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], env=env, capture_output=True, text=True, check=True
+    )
     loaded = json.loads(done.stderr.rsplit("MODULES=", 1)[1])
     assert loaded == [], f"{args[0]} imported {loaded}"

@@ -29,8 +29,18 @@ def test_match_json_has_the_contract_shape(runner):
     assert data["patient"]["indication"] == "dlbcl"
     assert data["catalog"]["version"] and data["catalog"]["entries"] >= 2
     option = data["options"][0]
-    assert {"rank", "entry_id", "indication_id", "name", "track", "status", "tier", "criteria",
-            "missing", "cost"} <= set(option)  # fmt: skip
+    assert {
+        "rank",
+        "entry_id",
+        "indication_id",
+        "name",
+        "track",
+        "status",
+        "tier",
+        "criteria",
+        "missing",
+        "cost",
+    } <= set(option)
     assert (option["rank"], option["entry_id"], option["status"]) == (1, "axi-cel", "eligible")
     assert isinstance(option["tier"], list)
     for criterion in option["criteria"]:
@@ -43,8 +53,17 @@ def test_match_json_has_the_contract_shape(runner):
 
 def test_match_reads_a_profile_file_and_stdin(runner, tmp_path):
     profile = tmp_path / "referral.json"
-    profile.write_text(json.dumps({"diagnosis": "弥漫大B细胞淋巴瘤", "prior_lines": 3, "age": 60,
-                                   "disease_status": "relapsed"}), encoding="utf-8")  # fmt: skip
+    profile.write_text(
+        json.dumps(
+            {
+                "diagnosis": "弥漫大B细胞淋巴瘤",
+                "prior_lines": 3,
+                "age": 60,
+                "disease_status": "relapsed",
+            }
+        ),
+        encoding="utf-8",
+    )
     from_file = runner.invoke(cli, ["match", str(profile), "--format", "json"])
     from_stdin = runner.invoke(cli, ["match", "-", "--format", "json"], input=profile.read_text())
     assert from_file.exit_code == from_stdin.exit_code == 0, from_file.output + from_stdin.output
@@ -54,8 +73,10 @@ def test_match_reads_a_profile_file_and_stdin(runner, tmp_path):
 def test_flags_override_the_file(runner, tmp_path):
     profile = tmp_path / "p.json"
     profile.write_text('{"diagnosis": "DLBCL", "prior_lines": 0, "age": 50}', encoding="utf-8")
-    result = runner.invoke(cli, ["match", str(profile), "--prior-lines", "2", "--status",
-                                 "refractory", "--format", "json"])  # fmt: skip
+    result = runner.invoke(
+        cli,
+        ["match", str(profile), "--prior-lines", "2", "--status", "refractory", "--format", "json"],
+    )
     assert json.loads(result.stdout)["patient"]["prior_lines"] == 2
 
 
@@ -77,22 +98,33 @@ def test_all_shows_ineligible_with_the_excluding_criterion(runner):
 @pytest.mark.parametrize(
     ("content", "words"),
     [
-        pytest.param('{"diagnosis": "DLBCL",\n "age": 50,,}', "line 2, column 12: invalid JSON",
-                     id="malformed-json"),
+        pytest.param(
+            '{"diagnosis": "DLBCL",\n "age": 50,,}',
+            "line 2, column 12: invalid JSON",
+            id="malformed-json",
+        ),
         pytest.param("", "is empty", id="empty-file"),
-        pytest.param('{"diagnosis": "DLBCL", "prior_line": 2}',
-                     "unknown field 'prior_line' (did you mean prior_lines?)", id="unknown-field"),
+        pytest.param(
+            '{"diagnosis": "DLBCL", "prior_line": 2}',
+            "unknown field 'prior_line' (did you mean prior_lines?)",
+            id="unknown-field",
+        ),
         pytest.param('{"diagnosis": "DLBCL", "age": -4}', "field 'age'", id="impossible-value"),
-        pytest.param('{"diagnosis": "GC", "antigens": {"CLDN182X": "positive"}}',
-                     "unknown antigen 'CLDN182X'", id="unknown-antigen"),
-        pytest.param('{"referral_id": "R-7"}', "needs a diagnosis or an indication",
-                     id="only-a-name"),
+        pytest.param(
+            '{"diagnosis": "GC", "antigens": {"CLDN182X": "positive"}}',
+            "unknown antigen 'CLDN182X'",
+            id="unknown-antigen",
+        ),
+        pytest.param(
+            '{"referral_id": "R-7"}', "needs a diagnosis or an indication", id="only-a-name"
+        ),
         pytest.param('{"name": "Jane Doe"}', "unknown field 'name'", id="a-name-field"),
         pytest.param("[1, 2]", "expected a JSON object", id="json-list"),
     ],
-)  # fmt: skip
-def test_bad_input_gets_one_clear_sentence_and_nothing_else(runner, tmp_path, db_path, content,
-                                                            words):  # fmt: skip
+)
+def test_bad_input_gets_one_clear_sentence_and_nothing_else(
+    runner, tmp_path, db_path, content, words
+):
     profile = tmp_path / "bad.json"
     profile.write_text(content, encoding="utf-8")
     result = runner.invoke(cli, ["match", str(profile)])
@@ -120,10 +152,17 @@ def test_bad_antigen_flag(runner):
 
 @pytest.mark.parametrize(
     ("query", "entry_id"),
-    [("Claudin 18.2", "satri-cel"), ("胃癌", "satri-cel"), ("Yescarta", "axi-cel"),
-     ("奕凯达", "axi-cel"), ("NCT04581473", "satri-cel"), ("axicabtagen", "axi-cel"),
-     ("axicabtagne", "axi-cel"), ("CT041", "satri-cel")],
-)  # fmt: skip
+    [
+        ("Claudin 18.2", "satri-cel"),
+        ("胃癌", "satri-cel"),
+        ("Yescarta", "axi-cel"),
+        ("奕凯达", "axi-cel"),
+        ("NCT04581473", "satri-cel"),
+        ("axicabtagen", "axi-cel"),
+        ("axicabtagne", "axi-cel"),
+        ("CT041", "satri-cel"),
+    ],
+)
 def test_lookup_finds_the_entry(runner, query, entry_id):
     result = runner.invoke(cli, ["lookup", query, "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -139,8 +178,15 @@ def test_show_prints_label_results_trials_price_and_sources(runner):
     result = runner.invoke(cli, ["show", "satri-cel"])
     assert result.exit_code == 0, result.output
     out = result.stdout
-    for words in ("HER2-negative", "7.92 vs 5.49", "NCT04581473", "Peking University Cancer",
-                  "list price: UNKNOWN", "sources:", "onclive.com"):  # fmt: skip
+    for words in (
+        "HER2-negative",
+        "7.92 vs 5.49",
+        "NCT04581473",
+        "Peking University Cancer",
+        "list price: UNKNOWN",
+        "sources:",
+        "onclive.com",
+    ):
         assert words in out, words
 
 
@@ -160,15 +206,18 @@ def test_catalog_validate_fails_on_a_broken_copy_naming_file_and_field(runner, t
 
     shutil.copytree(Path(__file__).parents[1] / "catalog", tmp_path / "catalog")
     path = tmp_path / "catalog" / "entries" / "axi-cel.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("track: nmpa_commercial",
-                                                             "track: commercial"), "utf-8")  # fmt: skip
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("track: nmpa_commercial", "track: commercial"),
+        "utf-8",
+    )
     result = runner.invoke(cli, ["catalog", "validate", "--catalog", str(tmp_path / "catalog")])
     assert result.exit_code == 1
     assert "axi-cel.yaml line" in result.stderr and "track" in result.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["match"], ["lookup"], ["show"], ["catalog"],
-                                     ["catalog", "validate"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "command", [[], ["match"], ["lookup"], ["show"], ["catalog"], ["catalog", "validate"]]
+)
 def test_every_help_ends_with_an_example(runner, command):
     result = runner.invoke(cli, [*command, "--help"])
     assert result.exit_code == 0

@@ -20,34 +20,52 @@ def test_roll_up_statuses():
 
 
 def test_untested_biomarker_is_possible_never_eligible_and_names_the_test(catalog):
-    result = run_match(catalog, diagnosis="gastric adenocarcinoma", prior_lines=2, age=60,
-                       antigens={"HER2": "negative"})  # fmt: skip
+    result = run_match(
+        catalog,
+        diagnosis="gastric adenocarcinoma",
+        prior_lines=2,
+        age=60,
+        antigens={"HER2": "negative"},
+    )
     option = next(o for o in result.options if o.entry.id == "satri-cel")
     assert option.status is Status.POSSIBLE
     assert any("CLDN18.2 IHC" in ask for ask in option.missing)
 
 
 def test_one_line_where_two_are_required_is_a_near_miss(catalog):
-    result = run_match(catalog, diagnosis="胃癌", prior_lines=1, age=60,
-                       antigens={"CLDN18.2": "70%:3+", "HER2": "negative"})  # fmt: skip
+    result = run_match(
+        catalog,
+        diagnosis="胃癌",
+        prior_lines=1,
+        age=60,
+        antigens={"CLDN18.2": "70%:3+", "HER2": "negative"},
+    )
     assert status_of(result, "satri-cel/gastric-3l") == "near_miss"
 
 
 def test_her2_positive_gastric_cancer_is_ineligible_for_satri_cel(catalog):
-    result = run_match(catalog, diagnosis="gastric cancer", prior_lines=2, age=60,
-                       antigens={"CLDN18.2": "70%:3+", "HER2": "positive"})  # fmt: skip
+    result = run_match(
+        catalog,
+        diagnosis="gastric cancer",
+        prior_lines=2,
+        age=60,
+        antigens={"CLDN18.2": "70%:3+", "HER2": "positive"},
+    )
     option = next(o for o in result.options if o.entry.id == "satri-cel")
     assert option.status is Status.INELIGIBLE
     assert [c.id for c in option.excluded_by] == ["her2-negative"]
 
 
 def test_refractory_dlbcl_after_two_lines_ranks_axi_cel_eligible_first(catalog):
-    patient = patient_of(catalog, diagnosis="DLBCL", disease_status="refractory", prior_lines=2,
-                         age=54)  # fmt: skip
+    patient = patient_of(
+        catalog, diagnosis="DLBCL", disease_status="refractory", prior_lines=2, age=54
+    )
     result = match(patient, catalog)
     first = result.options[0]
     assert (first.entry.id, first.indication.id, first.status) == (
-        "axi-cel", "lbcl-3l", Status.ELIGIBLE
+        "axi-cel",
+        "lbcl-3l",
+        Status.ELIGIBLE,
     )
     assert all(o.status is not Status.INELIGIBLE for o in result.options)
     assert result.hidden["ineligible"] >= 1
@@ -76,8 +94,9 @@ def test_unrecognised_diagnosis_gives_no_eligible_option_and_a_warning(catalog):
 
 
 def test_manual_criterion_keeps_second_line_axi_cel_possible(catalog):
-    result = run_match(catalog, diagnosis="DLBCL", disease_status="refractory", prior_lines=1,
-                       age=50)  # fmt: skip
+    result = run_match(
+        catalog, diagnosis="DLBCL", disease_status="refractory", prior_lines=1, age=50
+    )
     assert status_of(result, "axi-cel/lbcl-2l") == "possible"
     assert status_of(result, "axi-cel/lbcl-3l") == "near_miss"
 

@@ -32,18 +32,33 @@ def test_antigen_values_are_read_leniently(raw, expected):
 @pytest.mark.parametrize(
     ("raw", "field", "words"),
     [
-        pytest.param({"diagnosis": "DLBCL", "age": -4}, "age", "greater than or equal to 0",
-                     id="negative-age"),
-        pytest.param({"diagnosis": "GC", "antigens": {"CLDN18.2": {"percent": 140}}},
-                     "antigens.CLDN18.2", "less than or equal to 100", id="percent-over-100"),
-        pytest.param({"diagnosis": "MM", "ecog": 7}, "ecog", "less than or equal to 4", id="ecog-7"),
+        pytest.param(
+            {"diagnosis": "DLBCL", "age": -4},
+            "age",
+            "greater than or equal to 0",
+            id="negative-age",
+        ),
+        pytest.param(
+            {"diagnosis": "GC", "antigens": {"CLDN18.2": {"percent": 140}}},
+            "antigens.CLDN18.2",
+            "less than or equal to 100",
+            id="percent-over-100",
+        ),
+        pytest.param(
+            {"diagnosis": "MM", "ecog": 7}, "ecog", "less than or equal to 4", id="ecog-7"
+        ),
         pytest.param({"diagnosis": "MM", "sex": "robot"}, "sex", "female", id="bad-sex"),
-        pytest.param({"diagnosis": "MM", "disease_status": "newly_diagnosed", "prior_lines": 3},
-                     None, "newly_diagnosed but prior_lines is 3", id="contradiction"),
-        pytest.param({"referral_id": "R-1"}, None, "needs a diagnosis or an indication",
-                     id="only-a-name"),
+        pytest.param(
+            {"diagnosis": "MM", "disease_status": "newly_diagnosed", "prior_lines": 3},
+            None,
+            "newly_diagnosed but prior_lines is 3",
+            id="contradiction",
+        ),
+        pytest.param(
+            {"referral_id": "R-1"}, None, "needs a diagnosis or an indication", id="only-a-name"
+        ),
     ],
-)  # fmt: skip
+)
 def test_impossible_values_are_rejected_naming_the_field(raw, field, words):
     with pytest.raises(ProfileError) as caught:
         parse_profile(raw)
@@ -53,13 +68,17 @@ def test_impossible_values_are_rejected_naming_the_field(raw, field, words):
 
 
 def test_unknown_field_suggests_the_closest_one():
-    with pytest.raises(ProfileError, match=r"unknown field 'prior_line' \(did you mean prior_lines\?\)"):
+    with pytest.raises(
+        ProfileError, match=r"unknown field 'prior_line' \(did you mean prior_lines\?\)"
+    ):
         parse_profile({"diagnosis": "DLBCL", "prior_line": 2})
 
 
 def test_unknown_antigen_suggests_the_canonical_name(catalog):
     with pytest.raises(ProfileError, match=r"unknown antigen 'CLDN182X'.*did you mean CLDN18.2"):
-        load_patient({"diagnosis": "GC", "antigens": {"CLDN182X": "positive"}}, catalog.lexicon, TODAY)
+        load_patient(
+            {"diagnosis": "GC", "antigens": {"CLDN182X": "positive"}}, catalog.lexicon, TODAY
+        )
 
 
 def test_antigen_names_are_normalised(catalog):
@@ -68,7 +87,10 @@ def test_antigen_names_are_normalised(catalog):
         catalog.lexicon,
         TODAY,
     )
-    assert patient.profile.antigens == {"CLDN18.2": Ihc(percent=60, intensity=2), "HER2": "negative"}
+    assert patient.profile.antigens == {
+        "CLDN18.2": Ihc(percent=60, intensity=2),
+        "HER2": "negative",
+    }
 
 
 def test_flattened_csv_keys_are_nested():
@@ -90,12 +112,14 @@ def test_date_of_birth_in_the_future_is_rejected(catalog):
 
 
 def test_status_aliases_are_accepted_and_ambiguity_is_warned(catalog):
-    patient, warnings = load_patient({"diagnosis": "DLBCL", "disease_status": "r/r"},
-                                     catalog.lexicon, TODAY)  # fmt: skip
+    patient, warnings = load_patient(
+        {"diagnosis": "DLBCL", "disease_status": "r/r"}, catalog.lexicon, TODAY
+    )
     assert patient.profile.disease_status == "relapsed"
     assert any("read as relapsed" in w for w in warnings)
-    primary, _ = load_patient({"diagnosis": "DLBCL", "disease_status": "primary refractory"},
-                              catalog.lexicon, TODAY)  # fmt: skip
+    primary, _ = load_patient(
+        {"diagnosis": "DLBCL", "disease_status": "primary refractory"}, catalog.lexicon, TODAY
+    )
     assert primary.profile.disease_status == "refractory"
 
 

@@ -33,8 +33,12 @@ def test_second_open_reads_without_writing(db_path):
 
 def test_migrations_are_recorded(db_path):
     open_catalog(db_path)
-    names = [r[0] for r in sqlite3.connect(db_path).execute(
-        "SELECT name FROM _sqlite_migrations ORDER BY rowid")]  # fmt: skip
+    names = [
+        r[0]
+        for r in sqlite3.connect(db_path).execute(
+            "SELECT name FROM _sqlite_migrations ORDER BY rowid"
+        )
+    ]
     assert names[0] == "m001_catalog"
 
 
@@ -51,8 +55,9 @@ def bundle_copy(tmp_path, monkeypatch) -> Path:
 def test_a_changed_bundle_is_synced_as_one_refresh_keeping_history(db_path, bundle_copy):
     before = open_catalog(db_path)
     entry = bundle_copy / "catalog" / "entries" / "axi-cel.yaml"
-    entry.write_text(entry.read_text("utf-8").replace("amount_cny: 1200000", "amount_cny: 1100000"),
-                     "utf-8")  # fmt: skip
+    entry.write_text(
+        entry.read_text("utf-8").replace("amount_cny: 1200000", "amount_cny: 1100000"), "utf-8"
+    )
     after = open_catalog(db_path)
     assert after.version.version != before.version.version
     assert after.entry("axi-cel").price.amount_cny == 1100000
@@ -70,8 +75,9 @@ def test_a_broken_bundle_leaves_the_database_as_it_was(db_path, bundle_copy):
 
     before = open_catalog(db_path)
     entry = bundle_copy / "catalog" / "entries" / "axi-cel.yaml"
-    entry.write_text(entry.read_text("utf-8").replace("track: nmpa_commercial", "track: x"),
-                     "utf-8")  # fmt: skip
+    entry.write_text(
+        entry.read_text("utf-8").replace("track: nmpa_commercial", "track: x"), "utf-8"
+    )
     with pytest.raises(CatalogError):
         open_catalog(db_path)
     conn = sqlite3.connect(db_path)

@@ -48,19 +48,31 @@ def test_hierarchy_lbcl_covers_its_subtypes(catalog):
 
 @pytest.mark.parametrize(
     ("name", "canonical"),
-    [("Claudin 18.2", "CLDN18.2"), ("claudin18_2", "CLDN18.2"), ("ERBB2", "HER2"),
-     ("Glypican-3", "GPC3"), ("cd19", "CD19"), ("TNFRSF17", "BCMA")],
-)  # fmt: skip
+    [
+        ("Claudin 18.2", "CLDN18.2"),
+        ("claudin18_2", "CLDN18.2"),
+        ("ERBB2", "HER2"),
+        ("Glypican-3", "GPC3"),
+        ("cd19", "CD19"),
+        ("TNFRSF17", "BCMA"),
+    ],
+)
 def test_antigen_aliases(catalog, name, canonical):
     assert catalog.lexicon.antigen(name) == canonical
 
 
 @pytest.mark.parametrize(
     ("therapy", "cls"),
-    [("ibrutinib", "btk_inhibitor"), ("bortezomib", "proteasome_inhibitor"),
-     ("lenalidomide", "imid"), ("axi-cel", "cd19_cart"), ("ASCT", "autologous_transplant"),
-     ("来那度胺", "imid"), ("bortezomb", "proteasome_inhibitor")],
-)  # fmt: skip
+    [
+        ("ibrutinib", "btk_inhibitor"),
+        ("bortezomib", "proteasome_inhibitor"),
+        ("lenalidomide", "imid"),
+        ("axi-cel", "cd19_cart"),
+        ("ASCT", "autologous_transplant"),
+        ("来那度胺", "imid"),
+        ("bortezomb", "proteasome_inhibitor"),
+    ],
+)
 def test_therapies_map_to_classes(catalog, therapy, cls):
     assert cls in catalog.lexicon.therapy_classes_of(therapy)
 

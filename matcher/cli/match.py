@@ -19,28 +19,54 @@ def _profile_options(func: Any) -> Any:
         click.option("--referral-id", help="Your own id for the referral."),
         click.option("--diagnosis", help='Free text, English or Chinese ("DLBCL", "胃癌").'),
         click.option("--indication", help="Canonical disease code (rules/vocab/diseases.yaml)."),
-        click.option("--antigen", "antigens", multiple=True, metavar="NAME=VALUE",
-                     help="positive, negative or PERCENT%:INTENSITY+ (CLDN18.2=60%:2+). Repeatable."),
+        click.option(
+            "--antigen",
+            "antigens",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="positive, negative or PERCENT%:INTENSITY+ (CLDN18.2=60%:2+). Repeatable.",
+        ),
         click.option("--prior-lines", type=int, help="Prior lines of systemic therapy."),
-        click.option("--prior-therapy", "prior_therapies", multiple=True,
-                     help="A prior therapy (ibrutinib, R-CHOP, ASCT). Repeatable."),
-        click.option("--status", "disease_status",
-                     help="newly_diagnosed, relapsed, refractory or remission (aliases: r/r, progressive)."),
+        click.option(
+            "--prior-therapy",
+            "prior_therapies",
+            multiple=True,
+            help="A prior therapy (ibrutinib, R-CHOP, ASCT). Repeatable.",
+        ),
+        click.option(
+            "--status",
+            "disease_status",
+            help="newly_diagnosed, relapsed, refractory or remission (aliases: r/r, progressive).",
+        ),
         click.option("--age", type=int, help="Age in years."),
         click.option("--dob", "date_of_birth", help="Date of birth (YYYY-MM-DD)."),
         click.option("--sex", help="female, male or other."),
         click.option("--ecog", type=int, help="ECOG performance status 0-4."),
         click.option("--cns/--no-cns", "cns_involvement", default=None, help="CNS involvement."),
-        click.option("--prior-allo/--no-prior-allo", "prior_allo_sct", default=None,
-                     help="Prior allogeneic stem-cell transplant."),
-        click.option("--infection/--no-infection", "active_infection", default=None,
-                     help="Active infection."),
+        click.option(
+            "--prior-allo/--no-prior-allo",
+            "prior_allo_sct",
+            default=None,
+            help="Prior allogeneic stem-cell transplant.",
+        ),
+        click.option(
+            "--infection/--no-infection", "active_infection", default=None, help="Active infection."
+        ),
         click.option("--pregnant/--not-pregnant", "pregnant", default=None, help="Pregnancy."),
-        click.option("--lab", "labs", multiple=True, metavar="NAME=VALUE",
-                     help="A lab value (egfr=60, lvef=55, child_pugh=A6, sledai=10). Repeatable."),
-        click.option("--tempo", "disease_tempo", help="stable or rapid (rapid adds bridging cost)."),
-        click.option("--budget-cny", type=float, help="Budget in CNY; options above it are flagged."),
-    ]  # fmt: skip
+        click.option(
+            "--lab",
+            "labs",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="A lab value (egfr=60, lvef=55, child_pugh=A6, sledai=10). Repeatable.",
+        ),
+        click.option(
+            "--tempo", "disease_tempo", help="stable or rapid (rapid adds bridging cost)."
+        ),
+        click.option(
+            "--budget-cny", type=float, help="Budget in CNY; options above it are flagged."
+        ),
+    ]
     for option in reversed(options):
         func = option(func)
     return func
@@ -50,16 +76,34 @@ def _profile_options(func: Any) -> Any:
 @click.argument("profile", required=False)
 @_profile_options
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-@click.option("--all", "include_all", is_flag=True,
-              help="Also show ineligible options (with the criterion that excludes them) and closed trials.")  # fmt: skip
+@click.option(
+    "--all",
+    "include_all",
+    is_flag=True,
+    help="Also show ineligible options (with the criterion that excludes them) and closed trials.",
+)
 @click.option("--fx", type=float, help="Exchange rate, CNY per USD (default: rules/costs.yaml).")
-@click.option("--currency", type=click.Choice(["CNY", "USD"], case_sensitive=False),
-              default="CNY", show_default=True, help="Currency of the cost column.")  # fmt: skip
-@click.option("--today", type=click.DateTime(["%Y-%m-%d"]),
-              help="Reference date for ages (default: today).")  # fmt: skip
+@click.option(
+    "--currency",
+    type=click.Choice(["CNY", "USD"], case_sensitive=False),
+    default="CNY",
+    show_default=True,
+    help="Currency of the cost column.",
+)
+@click.option(
+    "--today", type=click.DateTime(["%Y-%m-%d"]), help="Reference date for ages (default: today)."
+)
 @pass_app
-def match(app: App, profile: str | None, fmt: str, include_all: bool, fx: float | None,
-          currency: str, today: Any, **fields: Any) -> None:  # fmt: skip
+def match(
+    app: App,
+    profile: str | None,
+    fmt: str,
+    include_all: bool,
+    fx: float | None,
+    currency: str,
+    today: Any,
+    **fields: Any,
+) -> None:
     """Rank the CAR-T options for one referral, each criterion explained.
 
     PROFILE is a JSON file of profile fields, or - for standard input; flags add to it or
@@ -69,7 +113,7 @@ def match(app: App, profile: str | None, fmt: str, include_all: bool, fx: float 
     \b
     Examples:
       cartmatch match referral.json
-      cartmatch match --diagnosis "胃癌" --antigen CLDN18.2=60%:2+ --antigen HER2=negative --prior-lines 2
+      cartmatch match --diagnosis 胃癌 --antigen CLDN18.2=60%:2+ --antigen HER2=neg --prior-lines 2
       echo '{"diagnosis": "DLBCL", "prior_lines": 2}' | cartmatch match - --format json
     """
     from matcher.engine import match as run_match
@@ -99,8 +143,9 @@ def match(app: App, profile: str | None, fmt: str, include_all: bool, fx: float 
 
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 @pass_app
 def lookup(app: App, query: tuple[str, ...], fmt: str) -> None:
     """Find catalog entries by name, brand, target, disease, sponsor or trial id (EN or ZH).
@@ -124,8 +169,9 @@ def lookup(app: App, query: tuple[str, ...], fmt: str) -> None:
 
 @cli.command()
 @click.argument("entry_id")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @pass_app
 def show(app: App, entry_id: str, fmt: str) -> None:
     """Everything about one entry: label, criteria, evidence, trial ids, sites, price, sources.
