@@ -106,16 +106,17 @@ def evaluate_option(
 
 def _notes(entry: Entry, indication: Indication, patient: Patient, cost: CostEstimate) -> list[str]:
     notes = [f"needs review: {item}" for item in (*entry.needs_review, *indication.needs_review)]
+    notes += cost.notes
     for what, fact in (("status", indication.status), ("approval", indication.approval_date)):
         if fact is not None and fact.confidence != "high":
             notes.append(
                 f"{what} known with {fact.confidence} confidence: {fact.note or 'see sources'}"
             )
-    if entry.price is None or entry.price.amount_cny is None:
-        notes.append("list price unknown: the drug cost shown is an assumption")
-    budget = patient.profile.budget_cny
-    if budget is not None and cost.low is not None and cost.low > budget:
-        notes.append(f"low estimate CNY {cost.low:,.0f} exceeds the budget of CNY {budget:,.0f}")
+    if cost.over_budget:
+        notes.append(
+            f"over budget: low estimate CNY {cost.low:,.0f} exceeds the budget of "
+            f"CNY {cost.budget_cny:,.0f}"
+        )
     return notes
 
 
@@ -162,8 +163,14 @@ def _with_tier(option: Option, policy: Any) -> Option:
         track=option.entry.track,
         enrolment=option.enrolment,
         unknowns=unknowns,
-        cost_low_cny=option.cost.low,
+        cost_cny=_midpoint(option.cost.low, option.cost.high),
         entry_id=option.entry.id,
         indication_id=option.indication.id,
     )
     return replace(option, tier=tier)
+
+
+def _midpoint(low: float | None, high: float | None) -> float | None:
+    """Options compare on the middle of their cost range: an assumed price band's low end
+    would otherwise make an unpriced product look cheapest."""
+    return None if low is None or high is None else (low + high) / 2

@@ -144,6 +144,9 @@ class Indication(Frozen):
     """What a curator still has to check; every match on this cohort says so."""
     max_infusions: int = Field(default=1, ge=1)
     """Infusions the label or protocol allows (drives the several-infusions cost scenario)."""
+    bridging_required: bool = False
+    """The regimen gives every patient bridging therapy (satri-cel: one irinotecan cycle), so
+    the cost estimate includes it whatever the disease tempo."""
 
 
 class Entry(Frozen):

@@ -41,7 +41,7 @@ class RankingPolicy(Frozen):
         track: str,
         enrolment: str,
         unknowns: int,
-        cost_low_cny: float | None,
+        cost_cny: float | None,
         entry_id: str,
         indication_id: str,
     ) -> tuple[int | str, ...]:
@@ -52,7 +52,7 @@ class RankingPolicy(Frozen):
             "enrolment": _position(self.enrolment, enrolment),
             "unknowns": unknowns,
             # An unknown cost sorts after every known one.
-            "cost": int(cost_low_cny // self.cost_unit_cny) if cost_low_cny else 10**9,
+            "cost": int(cost_cny // self.cost_unit_cny) if cost_cny is not None else 10**9,
             "id": f"{entry_id}/{indication_id}",
         }
         return tuple(values[key] for key in self.order)

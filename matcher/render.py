@@ -79,9 +79,8 @@ def match_table(result: MatchResult, currency: str = "CNY") -> str:
             f"[{option['status'].upper()}]  {option['track']}, {option['enrolment']}"
         )
         lines.append(f"    {option['name']}: {option['indication']}")
-        lines.append(
-            f"    cost: {cost_range(option['cost'], currency)}   tier {tier_text(option['tier'])}"
-        )
+        lines += cost_lines(option["cost"], currency)
+        lines.append(f"    tier {tier_text(option['tier'])}")
         for criterion in option["criteria"]:
             mark = SYMBOLS[criterion["outcome"]]
             lines.append(f"    {mark} {criterion['id']}: {criterion['message']}")
@@ -116,7 +115,7 @@ def match_markdown(result: MatchResult, currency: str = "CNY") -> str:
         if o["missing"]:
             lines += ["", "**Ask the referring doctor for:**", ""]
             lines += [f"- {ask}" for ask in o["missing"]]
-        lines += ["", "**Cost breakdown:**", "", *cost_markdown(o["cost"])]
+        lines += ["", "**Cost breakdown:**", "", *cost_markdown(o["cost"], currency)]
         if o["notes"]:
             lines += ["", "**Notes:**", ""] + [f"- {n}" for n in o["notes"]]
     if hidden := hidden_line(data):
@@ -124,16 +123,51 @@ def match_markdown(result: MatchResult, currency: str = "CNY") -> str:
     return "\n".join(lines) + "\n"
 
 
-def cost_markdown(cost: dict[str, Any]) -> list[str]:
-    lines = ["| component | low | high |", "|---|---|---|"]
-    for comp in cost.get("components", []):
-        currency = comp.get("currency", cost.get("currency", "CNY"))
+def cost_lines(cost: dict[str, Any], currency: str = "CNY") -> list[str]:
+    """The cost of one option in a few plain lines: total, scenarios, US, payer context."""
+    weak = f" ({cost['confidence']} confidence)" if cost.get("confidence") != "high" else ""
+    share = f", drug {cost['drug_share']:.0%}" if cost.get("drug_share") else ""
+    label = cost.get("track_label") or cost["track"]
+    lines = [f"    cost ({label}): {cost_range(cost, currency)}{share}{weak}"]
+    for scenario in cost.get("scenarios", []):
+        lines.append(f"      if {scenario['label'].lower()}: {cost_range(scenario, currency)}")
+    us = cost.get("us_reference") or {}
+    if us.get("usd_low") is not None:
         lines.append(
-            f"| {comp['name']} | {money(comp.get('low'), currency)} | "
-            f"{money(comp.get('high'), currency)} |"
+            f"      US comparison: USD {us['usd_low']:,.0f}–{us['usd_high']:,.0f} "
+            f"(complicated up to USD {us['complicated_usd_high']:,.0f})"
         )
-    lines.append(f"| **total** | {money(cost.get('low'))} | {money(cost.get('high'))} |")
+    listed = (cost.get("insurance") or {}).get("commercial_innovative_list")
+    if listed is not None:
+        on = "on" if listed else "not on"
+        lines.append(f"      insurance: {on} the commercial innovative drug list (not subtracted)")
+    if cost.get("fx_rate"):
+        lines.append(f"      at {cost['fx_rate']:g} CNY/USD ({cost.get('fx_date')})")
     return lines
+
+
+def cost_markdown(cost: dict[str, Any], currency: str = "CNY") -> list[str]:
+    """The breakdown as a Markdown table, in CNY or USD, with sources per line."""
+    use_usd = currency.upper() == "USD"
+    unit = "USD" if use_usd else "CNY"
+    lines = [f"| component | low ({unit}) | high ({unit}) | sources |", "|---|---|---|---|"]
+    rows = [*cost.get("components", []), {**cost, "label": "**total**", "sources": []}]
+    for row in rows:
+        low, high = (
+            (row.get("usd_low"), row.get("usd_high")) if use_usd else (row["low"], row["high"])
+        )
+        name = row.get("label") or row.get("name")
+        cites = "".join(f"[{s}]" for s in row.get("sources", []))
+        lines.append(f"| {name} | {_amount(low)} | {_amount(high)} | {cites} |")
+    us = cost.get("us_reference") or {}
+    if us.get("usd_low") is not None:
+        lines += ["", f"US comparison: USD {us['usd_low']:,.0f}–{us['usd_high']:,.0f} "
+                      f"(complicated up to USD {us['complicated_usd_high']:,.0f})."]  # fmt: skip
+    return lines
+
+
+def _amount(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:,.0f}"
 
 
 # -- lookup and show ------------------------------------------------------------------------
