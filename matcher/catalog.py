@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from matcher.base import Frozen
-from matcher.costs import CostModel
+from matcher.cost_model import CostModel
 from matcher.entry import Entry
 from matcher.ranking import RankingPolicy
 from matcher.vocab import Lexicon, Vocabulary

@@ -14,7 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from matcher.base import Frozen, did_you_mean, dotted
 from matcher.catalog import Rules
-from matcher.costs import CostModel
+from matcher.cost_model import CostModel
 from matcher.criteria import KINDS, criterion_kind
 from matcher.entry import Entry
 from matcher.errors import CatalogError
