@@ -39,6 +39,8 @@ FLAG_WORDS = {
     "active_infection": "active infection",
     "pregnant": "pregnancy",
 }
+#: Below this percent of stained cells, "positive" without a stated cut-off needs a human look.
+WEAK_STAINING_PERCENT = 10
 _CHILD_PUGH = re.compile(r"^\s*([ABCabc])\s*(\d{1,2})?\s*$")
 
 
@@ -230,6 +232,13 @@ class AntigenCriterion(Node):
                 value=str(value),
                 ask=f"{test} with both percent of cells and intensity",
             )
+        if not (req.min_percent or req.min_intensity) and value.percent < WEAK_STAINING_PERCENT:
+            return self._verdict(
+                Outcome.UNKNOWN,
+                f"{req.name} IHC {value} is weak or focal and the cut-off is not stated.",
+                value=str(value),
+                ask=f"confirmation that {req.name} {value} counts as positive under the protocol",
+            )
         if value.intensity >= min_int and value.percent >= min_pct and value.percent > 0:
             return self._verdict(
                 Outcome.MET, f"{req.name} {value} meets {self.describe()}.", value=str(value)
@@ -391,7 +400,10 @@ class DiseaseStatusCriterion(Node):
             Outcome.NOT_MET,
             f"Disease is {status}; {wanted} required.",
             value=status,
-            recoverable=status in ("newly_diagnosed", "remission"),
+            # An untreated or remitted disease may still relapse; a relapsed one never
+            # becomes newly diagnosed again.
+            recoverable=status in ("newly_diagnosed", "remission")
+            and bool({"relapsed", "refractory"} & set(self.disease_status)),
         )
 
 

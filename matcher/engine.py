@@ -82,6 +82,8 @@ def enrolment_state(indication: Indication) -> str:
         return "open"
     if status in CLOSED_STATUSES:
         return "closed"
+    if status == "unknown":
+        return "unknown"
     return "not_yet_open"
 
 
