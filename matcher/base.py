@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -11,10 +12,15 @@ from rapidfuzz import fuzz, process, utils
 SUGGESTION_CUTOFF = 70
 
 
+#: Field docstrings become JSON Schema descriptions, but reading them means parsing every model's
+#: source at import (about 0.1 s): only scripts/gen-schema, which sets this, pays for it.
+SCHEMA_DOCS = os.environ.get("CARTMATCH_SCHEMA_DOCS") == "1"
+
+
 class Frozen(BaseModel):
     """Immutable, strict about unknown keys; field docstrings become schema text."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=SCHEMA_DOCS)
 
 
 def suggest(word: str, choices: Iterable[str], cutoff: float = SUGGESTION_CUTOFF) -> str | None:
