@@ -88,3 +88,29 @@ def m002_screening(db: sqlite_utils.Database) -> None:
         not_null={"profile", "options"},
         foreign_keys=[("run_id", "screening_runs", "id")],
     )
+
+
+@migrations()
+def m003_registry_records(db: sqlite_utils.Database) -> None:
+    """Raw registry records (ClinicalTrials.gov JSON) behind imported or updated entries.
+
+    One row per study version seen by an applied refresh; kept for review and re-import,
+    never shown in a match.
+    """
+    db["registry_records"].create(
+        {
+            "id": int,
+            "registry": str,
+            "record_id": str,
+            "entry_ids": str,
+            "version_date": str,
+            "content_hash": str,
+            "body": str,
+            "refresh_id": int,
+            "recorded_at": str,
+        },
+        pk="id",
+        not_null={"registry", "record_id", "content_hash", "body", "recorded_at"},
+        foreign_keys=[("refresh_id", "refreshes", "id")],
+    )
+    db["registry_records"].create_index(["record_id"])

@@ -187,7 +187,9 @@ class CatalogStore:
             body = entry_body(entry)
             digest = content_hash(body)
             row = current.get(entry.id)
-            if row is not None and row["bundle_hash"] == digest:
+            unchanged = row is not None and row["bundle_hash"] == digest
+            # A bundled entry pruned by a refresh stays out until its bundled text changes.
+            if unchanged or (row is None and self.was_pruned_unchanged(entry.id, digest)):
                 changes["unchanged"].append(entry.id)
                 continue
             changes["changed" if row else "added"].append(entry.id)
@@ -226,7 +228,8 @@ class CatalogStore:
         existing = self.db.execute(
             "SELECT version, bundle_hash FROM entries WHERE id = ?", [entry.id]
         ).fetchone()
-        version = (existing[0] + 1) if existing else 1
+        # Number after the whole history: a pruned entry that comes back keeps its old versions.
+        version = self.last_version(entry.id) + 1
         keep_bundle = (
             bundle_hash if bundle_hash is not None else (existing[1] if existing else None)
         )
@@ -254,6 +257,27 @@ class CatalogStore:
                 "recorded_at": now_iso(),
             }
         )
+
+    def last_version(self, entry_id: str) -> int:
+        """The highest version ever recorded for an entry (0 when it has none)."""
+        row = self.db.execute(
+            "SELECT max(version) FROM entry_versions WHERE entry_id = ?", [entry_id]
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def was_pruned_unchanged(self, entry_id: str, bundled_hash: str) -> bool:
+        """True when a refresh removed the entry and the bundle offers no text it has not had."""
+        latest = self.db.execute(
+            "SELECT change FROM entry_versions WHERE entry_id = ? ORDER BY version DESC LIMIT 1",
+            [entry_id],
+        ).fetchone()
+        if latest is None or latest[0] != "removed":
+            return False
+        seen = self.db.execute(
+            "SELECT 1 FROM entry_versions WHERE entry_id = ? AND content_hash = ?",
+            [entry_id, bundled_hash],
+        ).fetchone()
+        return seen is not None
 
     def remove_entry(self, entry_id: str, refresh_id: int) -> None:
         """Remove an entry from the current catalog; its history is kept."""
@@ -292,3 +316,79 @@ class CatalogStore:
         }
         self.db["meta"].upsert_all([{"key": k, "value": v} for k, v in values.items()], pk="key")
         return version
+
+    def finish_refresh(
+        self, refresh_id: int, summary: dict[str, Any], diff: dict[str, Any]
+    ) -> None:
+        """Record what a refresh did (its summary counts and its diff) in the refresh log."""
+        self.db["refreshes"].update(
+            refresh_id, {"summary": canonical_json(summary), "diff": canonical_json(diff)}
+        )
+
+    def put_registry_record(
+        self,
+        record_id: str,
+        body: str,
+        refresh_id: int,
+        *,
+        registry: str = "ctgov",
+        entry_ids: list[str] | None = None,
+        version_date: str | None = None,
+    ) -> bool:
+        """Keep a raw registry record, once per distinct content; True when it was new."""
+        digest = content_hash(body)
+        seen = self.db.execute(
+            "SELECT 1 FROM registry_records WHERE record_id = ? AND content_hash = ?",
+            [record_id, digest],
+        ).fetchone()
+        if seen:
+            return False
+        self.db["registry_records"].insert(
+            {
+                "registry": registry,
+                "record_id": record_id,
+                "entry_ids": canonical_json(entry_ids or []),
+                "version_date": version_date,
+                "content_hash": digest,
+                "body": body,
+                "refresh_id": refresh_id,
+                "recorded_at": now_iso(),
+            }
+        )
+        return True
+
+    def readd_entry(self, entry: Entry, refresh_id: int, *, origin: str) -> None:
+        """Write an entry; one removed earlier continues its version numbers (put_entry would
+        number it 1 again and collide with its kept history)."""
+        if self.db.execute("SELECT 1 FROM entries WHERE id = ?", [entry.id]).fetchone():
+            self.put_entry(entry, refresh_id, origin=origin)
+            return
+        last = self.db.execute(
+            "SELECT max(version) FROM entry_versions WHERE entry_id = ?", [entry.id]
+        ).fetchone()[0]
+        if last is None:
+            self.put_entry(entry, refresh_id, origin=origin)
+            return
+        body = entry_body(entry)
+        row = {
+            "id": entry.id,
+            "version": last + 1,
+            "content_hash": content_hash(body),
+            "body": body,
+            "origin": origin,
+            "bundle_hash": None,
+            "refresh_id": refresh_id,
+            "updated_at": now_iso(),
+        }
+        self.db["entries"].insert(row)
+        self.db["entry_versions"].insert(
+            {
+                "entry_id": entry.id,
+                "version": last + 1,
+                "content_hash": row["content_hash"],
+                "body": body,
+                "change": "added",
+                "refresh_id": refresh_id,
+                "recorded_at": now_iso(),
+            }
+        )

@@ -98,3 +98,35 @@ def test_an_unwritable_location_is_a_clear_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(StoreError, match="set CARTMATCH_DB or pass --db"):
         open_catalog(blocker / "sub" / "cartmatch.db")
+
+
+def test_a_pruned_entry_comes_back_with_a_fresh_version_only_when_its_bundled_text_changes(
+    db_path, bundle_copy
+):
+    from matcher.store import CatalogStore, open_db, write_transaction
+
+    open_catalog(db_path)
+    db = open_db(db_path)
+    with write_transaction(db):
+        store = CatalogStore(db)
+        refresh = store.log_refresh("refresh", "test prune", "x", {})
+        store.remove_entry("tyu19", refresh)
+        store.set_version(refresh, "test prune")
+    db.close()
+    # Another bundled entry changes: the pruned one stays out.
+    other = bundle_copy / "catalog" / "entries" / "axi-cel.yaml"
+    other.write_text(other.read_text("utf-8").replace("Adult patients", "Adults"), "utf-8")
+    assert open_catalog(db_path).entry("tyu19") is None
+    # Its own bundled text changes: it comes back as a new version after its history.
+    mine = bundle_copy / "catalog" / "entries" / "tyu19.yaml"
+    mine.write_text(mine.read_text("utf-8").replace("last_verified: 2026-11-23",
+                                                    "last_verified: 2026-11-24"), "utf-8")  # fmt: skip
+    assert open_catalog(db_path).entry("tyu19") is not None
+    versions = (
+        sqlite3.connect(db_path)
+        .execute(
+            "SELECT version, change FROM entry_versions WHERE entry_id='tyu19' ORDER BY version"
+        )
+        .fetchall()
+    )
+    assert versions == [(1, "added"), (2, "removed"), (3, "added")]

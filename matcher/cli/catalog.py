@@ -1,29 +1,77 @@
-"""`cartmatch catalog ...`: validate (and, in time, refresh, diff, history, rollback, export)."""
+"""`cartmatch catalog ...`: validate, refresh, diff, history, rollback, export, stale."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
-from matcher.cli import cli
+from matcher.cli import App, cli, pass_app
+
+DATE = click.DateTime(["%Y-%m-%d"])
+
+
+def _db_path(app: App) -> Path:
+    from matcher.paths import default_db_path
+
+    return app.db_path or default_db_path()
+
+
+def _today(value: datetime | None) -> date:
+    return value.date() if value else date.today()
+
+
+def _echo_json(data: Any) -> None:
+    from matcher.render import to_json
+
+    click.echo(to_json(data))
+
+
+def _format_option(func: Any) -> Any:
+    return click.option(
+        "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    )(func)
+
+
+def _callbacks(app: App, today: date) -> dict[str, Any]:
+    """Saved referrals whose options differ under the catalog now in the database."""
+    from matcher.callbacks import changed_referrals
+    from matcher.store import connect
+
+    catalog = app.catalog()
+    conn = connect(_db_path(app))
+    try:
+        return changed_referrals(conn, catalog, today)
+    finally:
+        conn.close()
 
 
 @cli.group(name="catalog")
 def catalog_group() -> None:
-    """Check and maintain the catalog.
+    """Check and maintain the catalog: validate, refresh from sources, history, rollback.
 
     \b
     Example:
       cartmatch catalog validate
+      cartmatch catalog refresh updates.csv ctgov_page.json --apply
     """
 
 
 @catalog_group.command()
-@click.option("--catalog", "catalog_path", type=click.Path(file_okay=False, path_type=Path),
-              help="Catalog folder to check (default: the bundled catalog/).")  # fmt: skip
-@click.option("--rules", "rules_path", type=click.Path(file_okay=False, path_type=Path),
-              help="Rules folder to check (default: the bundled rules/).")  # fmt: skip
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Catalog folder to check (default: the bundled catalog/).",
+)
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Rules folder to check (default: the bundled rules/).",
+)
 def validate(catalog_path: Path | None, rules_path: Path | None) -> None:
     """Load every entry and rules file; the first problem is named with file, line and field.
 
@@ -38,3 +86,245 @@ def validate(catalog_path: Path | None, rules_path: Path | None) -> None:
     cohorts = sum(len(e.indications) for e in entries)
     criteria = sum(len(i.criteria) for e in entries for i in e.indications)
     click.echo(f"catalog OK: {len(entries)} entries, {cohorts} indications, {criteria} criteria")
+
+
+@catalog_group.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--apply",
+    "do_apply",
+    is_flag=True,
+    help="Write the changes (one transaction, logged). Without it: a dry run.",
+)
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Remove entries missing from the catalog folder given (default: keep them).",
+)
+@click.option(
+    "--today",
+    type=DATE,
+    help="Reference date for imports and re-matching saved referrals (default: today).",
+)
+@_format_option
+@pass_app
+def refresh(
+    app: App,
+    sources: tuple[Path, ...],
+    do_apply: bool,
+    prune: bool,
+    today: datetime | None,
+    fmt: str,
+) -> None:
+    """Refresh the catalog from SOURCES; a dry run printing the diff unless --apply.
+
+    SOURCES is any mix of: a catalog folder (entries/*.yaml, replacing entries whole); a CSV
+    or XLSX sheet of updates (columns: id, source, as_of and the ones to change:
+    list_price_cny, price_unit, status, sites, sponsor, manufacturing); ClinicalTrials.gov
+    API v2 JSON (one study or a /api/v2/studies page; only CAR-T studies with a site in
+    China become entries, and curated criteria are never overwritten). Nothing is written
+    when any source is invalid. After --apply, saved referrals whose options changed are
+    listed so their families can be called back.
+
+    \b
+    Examples:
+      cartmatch catalog refresh prices-2026-11.csv
+      cartmatch catalog refresh ctgov_studies.json --apply
+      cartmatch catalog refresh catalog/ --prune --apply
+    """
+    from matcher.catalog_report import callbacks_text, diff_text
+    from matcher.refresh import apply_plan, plan_refresh
+
+    reference = _today(today)
+    plan = plan_refresh(list(sources), app.catalog(), prune=prune, today=reference)
+    data: dict[str, Any] = {**plan.diff(), "applied": False}
+    if do_apply:
+        data["refresh_id"] = apply_plan(plan, _db_path(app))
+        data["applied"] = True
+        data["catalog_version"] = app.catalog().version.version
+        data["referrals"] = _callbacks(app, reference)
+    if fmt == "json":
+        _echo_json(data)
+        return
+    click.echo(diff_text(data))
+    if do_apply:
+        click.echo(
+            f"Applied as refresh {data['refresh_id']} (catalog version "
+            f"{data['catalog_version']}); `cartmatch catalog rollback "
+            f"{data['refresh_id']}` undoes it."
+        )
+        click.echo(callbacks_text(data["referrals"]))
+    else:
+        click.echo("Dry run: nothing was written. Run again with --apply to write it.")
+
+
+@catalog_group.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--refresh",
+    "refresh_id",
+    type=int,
+    help="Show the diff recorded for this past refresh instead.",
+)
+@click.option("--today", type=DATE, help="Reference date for imports (default: today).")
+@_format_option
+@pass_app
+def diff(
+    app: App, sources: tuple[Path, ...], refresh_id: int | None, today: datetime | None, fmt: str
+) -> None:
+    """What SOURCES would change (never writes), or what a past refresh changed.
+
+    \b
+    Examples:
+      cartmatch catalog diff updates.xlsx
+      cartmatch catalog diff --refresh 3
+    """
+    from matcher.catalog_report import diff_text
+
+    if bool(sources) == (refresh_id is not None):
+        raise click.UsageError("give SOURCES or --refresh ID (one of them)")
+    if refresh_id is not None:
+        from matcher.history import refresh as logged
+        from matcher.store import connect
+
+        app.catalog()  # builds the database on first use
+        conn = connect(_db_path(app))
+        try:
+            data = logged(conn, refresh_id)["diff"]
+        finally:
+            conn.close()
+    else:
+        from matcher.refresh import plan_refresh
+
+        data = plan_refresh(list(sources), app.catalog(), today=_today(today)).diff()
+    if fmt == "json":
+        _echo_json(data)
+    elif "rollback_of" in data:
+        click.echo(
+            f"Rollback of refresh {data['rollback_of']}: restored "
+            f"{', '.join(data['restored']) or 'none'}; removed "
+            f"{', '.join(data['removed']) or 'none'}."
+        )
+    else:
+        click.echo(diff_text(data))
+
+
+@catalog_group.command()
+@click.argument("entry_id", required=False)
+@click.option("--limit", type=int, help="Show only the newest N refreshes.")
+@_format_option
+@pass_app
+def history(app: App, entry_id: str | None, limit: int | None, fmt: str) -> None:
+    """The refresh log, newest first: every refresh, or those that touched ENTRY_ID.
+
+    \b
+    Examples:
+      cartmatch catalog history
+      cartmatch catalog history axi-cel --format json
+    """
+    from matcher.catalog_report import history_text
+    from matcher.history import refreshes
+    from matcher.store import connect
+
+    app.catalog()  # builds the database on first use
+    conn = connect(_db_path(app))
+    try:
+        items = refreshes(conn, entry_id.strip().casefold() if entry_id else None)
+    finally:
+        conn.close()
+    if entry_id and not items:
+        from matcher.base import did_you_mean
+        from matcher.errors import NotFoundError
+
+        known = [e.id for e in app.catalog().entries]
+        raise NotFoundError(
+            f"no refresh touched an entry '{entry_id}'{did_you_mean(entry_id, known)}; "
+            "`cartmatch catalog history` lists every refresh"
+        )
+    items = items[:limit] if limit else items
+    if fmt == "json":
+        _echo_json(items)
+    else:
+        click.echo(history_text(items))
+
+
+@catalog_group.command()
+@click.argument("refresh_id", type=int)
+@click.option("--today", type=DATE, help="Reference date for re-matching saved referrals.")
+@_format_option
+@pass_app
+def rollback(app: App, refresh_id: int, today: datetime | None, fmt: str) -> None:
+    """Undo refresh REFRESH_ID: every entry it touched goes back to its version before it.
+
+    Recorded as a new refresh of kind "rollback" (which can itself be rolled back).
+
+    \b
+    Example:
+      cartmatch catalog rollback 4
+    """
+    from matcher.catalog_report import callbacks_text
+    from matcher.history import rollback as run_rollback
+
+    app.catalog()  # builds the database on first use
+    done = run_rollback(_db_path(app), refresh_id)
+    data = {**done, "referrals": _callbacks(app, _today(today))}
+    if fmt == "json":
+        _echo_json(data)
+        return
+    undo = done["diff"]
+    click.echo(
+        f"Rolled back refresh {refresh_id} as refresh {done['id']}: restored "
+        f"{', '.join(undo['restored']) or 'none'}; removed "
+        f"{', '.join(undo['removed']) or 'none'}."
+    )
+    click.echo(callbacks_text(data["referrals"]))
+
+
+@catalog_group.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@pass_app
+def export(app: App, folder: Path) -> None:
+    """Write the current catalog as YAML, FOLDER/entries/<id>.yaml, for review in git.
+
+    Deterministic: the same catalog gives the same bytes. Other *.yaml files in
+    FOLDER/entries are removed, so the folder mirrors the catalog.
+
+    \b
+    Example:
+      cartmatch catalog export ./catalog-review
+    """
+    from matcher.export import export_catalog
+
+    report = export_catalog(app.catalog(), folder)
+    click.echo(
+        f"Exported {len(report['written']) + len(report['unchanged'])} entries to "
+        f"{folder / 'entries'}: {len(report['written'])} written, "
+        f"{len(report['unchanged'])} already identical, "
+        f"{len(report['removed'])} stale files removed."
+    )
+
+
+@catalog_group.command()
+@click.option(
+    "--older-than", default="180d", show_default=True, help="Age threshold: 180d, 26w, 6m or 1y."
+)
+@click.option("--today", type=DATE, help="Reference date (default: today).")
+@_format_option
+@pass_app
+def stale(app: App, older_than: str, today: datetime | None, fmt: str) -> None:
+    """Entries with facts last verified longer ago than --older-than, oldest first.
+
+    \b
+    Example:
+      cartmatch catalog stale --older-than 180d --today 2027-06-01
+    """
+    from matcher.catalog_report import stale_text
+    from matcher.export import parse_duration, stale_entries
+
+    days = parse_duration(older_than)
+    reference = _today(today)
+    items = stale_entries(app.catalog(), days, reference)
+    if fmt == "json":
+        _echo_json(items)
+    else:
+        click.echo(stale_text(items, days, reference.isoformat()))

@@ -1,0 +1,128 @@
+"""Plain-text renderings for `cartmatch catalog ...`: refresh diffs, history, stale facts,
+saved referrals to call back. Each reads the same JSON-able data the `--format json` prints."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+VALUE_WIDTH = 70
+_BOOKKEEPING = ("sources", "confidence", "last_verified")
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, dict):  # a whole record: its own fields, not its bookkeeping
+        value = {k: v for k, v in value.items() if k not in _BOOKKEEPING} or value
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    text = text.replace("\\n", " ")
+    return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 1] + "…"
+
+
+def _ids(ids: list[str], limit: int = 12) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (f", … ({len(ids) - limit} more)" if len(ids) > limit else "")
+
+
+def diff_text(diff: dict[str, Any]) -> str:
+    """The diff of a refresh plan (or of a logged refresh)."""
+    lines = []
+    for source in diff.get("sources", []):
+        skipped = f", {source['skipped']} skipped" if source.get("skipped") else ""
+        lines.append(
+            f"Source {source['path']} ({source['kind']}: {source['entries']} entries{skipped})"
+        )
+    if diff.get("added"):  # a bundle sync logs bare ids
+        lines.append(f"Added ({len(diff['added'])}):")
+        lines += [
+            f"  + {a['id']}  {a['name']}  [{a['source']}]" if isinstance(a, dict) else f"  + {a}"
+            for a in diff["added"]
+        ]
+    if diff.get("changed"):
+        lines.append(f"Changed ({len(diff['changed'])}):")
+        for item in diff["changed"]:
+            if not isinstance(item, dict):
+                lines.append(f"  ~ {item}")
+                continue
+            lines.append(f"  ~ {item['id']}")
+            lines += [
+                f"      {f['field']}: {_value(f['old'])} -> {_value(f['new'])}"
+                for f in item["fields"]
+            ]
+    if diff.get("unchanged"):
+        lines.append(f"Unchanged ({len(diff['unchanged'])}): {_ids(diff['unchanged'])}")
+    if diff.get("removed"):
+        lines.append(
+            f"Removed, not in the sources ({len(diff['removed'])}): {_ids(diff['removed'])}"
+        )
+    elif diff.get("sources") and all(s["kind"] != "catalog" for s in diff["sources"]):
+        lines.append(
+            "Missing from the sources: not checked (only a catalog folder lists every entry)"
+        )
+    elif diff.get("missing"):
+        lines.append(
+            f"Missing from the sources ({len(diff['missing'])}, kept; --prune removes "
+            f"them): {_ids(diff['missing'])}"
+        )
+    if diff.get("skipped"):
+        lines.append(f"Skipped records ({len(diff['skipped'])}):")
+        lines += [f"  - {s['record']}: {s['reason']}" for s in diff["skipped"]]
+    if diff.get("notes"):
+        lines.append("Notes:")
+        lines += [f"  * {note}" for note in diff["notes"]]
+    summary = diff.get("summary", {})
+    counts = ", ".join(f"{n} {k}" for k, n in summary.items() if n or k in ("added", "changed"))
+    lines.append(f"Summary: {counts or 'nothing'}.")
+    return "\n".join(lines)
+
+
+def callbacks_text(report: dict[str, Any] | None) -> str:
+    if report is None:
+        return ""
+    if not report["saved"]:
+        return "No saved referrals to check (none were saved by `cartmatch screen`)."
+    if not report["changed"]:
+        return f"Saved referrals: {report['saved']} checked, none has a different set of options."
+    lines = [
+        f"Saved referrals: {report['saved']} checked, {len(report['changed'])} now have a "
+        "different set of options (call these families back):"
+    ]
+    for item in report["changed"]:
+        lines.append(f"  {item['referral']} (run {item['run_id']}, row {item['row_number']})")
+        lines += [f"    {change}" for change in item["changes"]]
+    return "\n".join(lines)
+
+
+def history_text(items: list[dict[str, Any]]) -> str:
+    if not items:
+        return "No refreshes recorded."
+    lines = []
+    for item in items:
+        summary = ", ".join(f"{n} {k}" for k, n in item["summary"].items() if n)
+        change = f"  [{item['change']} v{item['version']}]" if item.get("change") else ""
+        lines.append(
+            f"#{item['id']:<4} {item['at']}  {item['kind']:<8} {item['source']}"
+            f"{change}  ({summary or 'no change'})"
+        )
+    return "\n".join(lines)
+
+
+def stale_text(items: list[dict[str, Any]], days: int, today: str) -> str:
+    if not items:
+        return f"No entry has a fact last verified more than {days} days before {today}."
+    lines = [
+        f"{len(items)} entries have facts last verified more than {days} days before "
+        f"{today} (oldest first):"
+    ]
+    for item in items:
+        lines.append(
+            f"  {item['entry_id']}  ({item['track']}, oldest {item['oldest']}, {item['days']} days)"
+        )
+        for fact in item["facts"]:
+            covers = f" (covers {fact['covers']} facts)" if fact.get("covers") else ""
+            lines.append(f"    {fact['field']}: {fact['last_verified']}{covers}")
+    return "\n".join(lines)
+
+
+__all__ = ["callbacks_text", "diff_text", "history_text", "stale_text"]
