@@ -13,7 +13,12 @@ import pytest
 
 PACKAGE = Path(__file__).parents[1] / "matcher"
 CORE = [
-    "criteria",
+    "criteria/__init__",
+    "criteria/node",
+    "criteria/disease",
+    "criteria/history",
+    "criteria/person",
+    "criteria/logic",
     "engine",
     "ranking",
     "costs",

@@ -1,0 +1,155 @@
+"""Criteria on the disease itself: its type (with the hierarchy) and its antigens."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from matcher.base import Frozen
+from matcher.criteria.node import Context, Node
+from matcher.patient import Ihc
+from matcher.verdict import Outcome, Verdict
+
+#: Below this percent of stained cells, "positive" without a stated cut-off needs a human look.
+WEAK_STAINING_PERCENT = 10
+
+
+class IndicationCriterion(Node):
+    """The patient's disease is one of these codes or a subtype of one."""
+
+    kind: Literal["indication"] = "indication"
+    indication: list[str] = Field(min_length=1)
+    """Disease codes from rules/vocab/diseases.yaml; subtypes are covered (LBCL covers DLBCL)."""
+
+    def describe(self) -> str:
+        return "Disease: " + ", ".join(self.indication)
+
+    def evaluate(self, ctx: Context) -> Verdict:
+        code = ctx.patient.indication
+        names = ", ".join(ctx.lexicon.disease_name(c) for c in self.indication)
+        if code is None:
+            return self._verdict(
+                Outcome.UNKNOWN,
+                "Diagnosis not recognised, so the disease cannot be checked.",
+                ask="a pathology report stating the diagnosis",
+            )
+        have = ctx.lexicon.disease_name(code)
+        if any(ctx.lexicon.is_within(code, want) for want in self.indication):
+            return self._verdict(Outcome.MET, f"{have} is within {names}.", value=code)
+        if any(ctx.lexicon.is_within(want, code) for want in self.indication):
+            return self._verdict(
+                Outcome.UNKNOWN,
+                f"{have} is broader than {names}: the subtype decides.",
+                value=code,
+                ask=f"the pathology subtype (is it {names}?)",
+            )
+        return self._verdict(Outcome.NOT_MET, f"{have} is not {names}.", value=code)
+
+
+class AntigenRequirement(Frozen):
+    """What an antigen criterion asks for."""
+
+    name: str
+    """Canonical antigen name from rules/vocab/antigens.yaml."""
+    status: Literal["positive", "negative"] = "positive"
+    min_percent: float | None = Field(default=None, ge=0, le=100)
+    """Minimum percent of tumour cells staining at `min_intensity` or above (IHC)."""
+    min_intensity: int | None = Field(default=None, ge=0, le=3)
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> AntigenRequirement:
+        if self.status == "negative" and (self.min_percent or self.min_intensity):
+            raise ValueError("a negative requirement takes no percent or intensity threshold")
+        return self
+
+
+class AntigenCriterion(Node):
+    """Antigen status, or IHC percent of cells at an intensity (HER2 negativity per ASCO/CAP)."""
+
+    kind: Literal["antigen"] = "antigen"
+    antigen: AntigenRequirement
+
+    def describe(self) -> str:
+        req = self.antigen
+        if req.status == "negative":
+            return f"{req.name} negative"
+        if req.min_percent is not None or req.min_intensity is not None:
+            pct, inten = req.min_percent or 0, req.min_intensity or 1
+            return f"{req.name} ≥ {pct:g}% of tumour cells at ≥ {inten}+"
+        return f"{req.name} positive"
+
+    def evaluate(self, ctx: Context) -> Verdict:
+        req = self.antigen
+        value = ctx.patient.profile.antigens.get(req.name)
+        test = ctx.lexicon.antigen_test(req.name)
+        if value is None:
+            return self._verdict(Outcome.UNKNOWN, f"{req.name} not tested: order {test}.", ask=test)
+        if req.status == "negative":
+            return self._negative(value, test)
+        return self._positive(value, test)
+
+    def _positive(self, value: Any, test: str) -> Verdict:
+        req = self.antigen
+        if value == "negative":
+            return self._verdict(Outcome.NOT_MET, f"{req.name} negative.", value=value)
+        thresholds = req.min_percent is not None or req.min_intensity is not None
+        if value == "positive":
+            if not thresholds:
+                return self._verdict(Outcome.MET, f"{req.name} positive.", value=value)
+            return self._verdict(
+                Outcome.UNKNOWN,
+                f"{req.name} reported positive without percent and intensity; "
+                f"{self.describe()} is required.",
+                value=value,
+                ask=f"{test} with percent of cells and intensity",
+            )
+        return self._ihc(value, test)
+
+    def _ihc(self, value: Ihc, test: str) -> Verdict:
+        req = self.antigen
+        min_pct = req.min_percent or 0
+        min_int = req.min_intensity if req.min_intensity is not None else 1
+        if value.percent is None or value.intensity is None:
+            return self._verdict(
+                Outcome.UNKNOWN,
+                f"{req.name} IHC {value} is incomplete.",
+                value=str(value),
+                ask=f"{test} with both percent of cells and intensity",
+            )
+        if not (req.min_percent or req.min_intensity) and value.percent < WEAK_STAINING_PERCENT:
+            return self._verdict(
+                Outcome.UNKNOWN,
+                f"{req.name} IHC {value} is weak or focal and the cut-off is not stated.",
+                value=str(value),
+                ask=f"confirmation that {req.name} {value} counts as positive under the protocol",
+            )
+        if value.intensity >= min_int and value.percent >= min_pct and value.percent > 0:
+            return self._verdict(
+                Outcome.MET, f"{req.name} {value} meets {self.describe()}.", value=str(value)
+            )
+        return self._verdict(
+            Outcome.NOT_MET,
+            f"{req.name} {value} is below {self.describe()}.",
+            value=str(value),
+        )
+
+    def _negative(self, value: Any, test: str) -> Verdict:
+        name = self.antigen.name
+        if value == "negative":
+            return self._verdict(Outcome.MET, f"{name} negative.", value=value)
+        if value == "positive":
+            return self._verdict(Outcome.NOT_MET, f"{name} positive.", value=value)
+        # IHC 0 or 1+ is negative; 3+ positive; 2+ equivocal and needs ISH (ASCO/CAP HER2).
+        if value.intensity is not None and (value.intensity <= 1 or value.percent == 0):
+            return self._verdict(Outcome.MET, f"{name} IHC {value}: negative.", value=str(value))
+        if value.intensity == 3 and (value.percent or 0) > 10:
+            return self._verdict(
+                Outcome.NOT_MET, f"{name} IHC {value}: positive.", value=str(value)
+            )
+        return self._verdict(
+            Outcome.UNKNOWN,
+            f"{name} IHC {value} is equivocal.",
+            value=str(value),
+            ask=f"{name} in-situ hybridisation (ISH) to settle equivocal IHC",
+        )

@@ -1,0 +1,99 @@
+"""The base of every criterion: the evaluation context, shared fields, ranges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import model_validator
+
+from matcher.base import Frozen
+from matcher.patient import Patient
+from matcher.verdict import Outcome, Verdict
+from matcher.vocab import Lexicon
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a criterion is evaluated against."""
+
+    patient: Patient
+    lexicon: Lexicon
+
+
+class Node(Frozen):
+    """Fields every criterion may carry."""
+
+    id: str | None = None
+    """Stable id within the indication; generated from the kind when left out."""
+    text: str | None = None
+    """The criterion as its source states it (quote or close paraphrase of label/protocol)."""
+    soft: bool = False
+    """When true, a failed criterion gives `warn` (a human must look) rather than `not_met`."""
+    recoverable: bool | None = None
+    """Override whether a failure can still be overcome (default depends on the kind)."""
+    ask: str | None = None
+    """What to ask for when the data is missing (default depends on the kind)."""
+
+    kind: str = ""
+
+    def label(self) -> str:
+        return self.text or self.describe()
+
+    def describe(self) -> str:
+        return self.kind
+
+    def evaluate(self, ctx: Context) -> Verdict:
+        raise NotImplementedError
+
+    def _verdict(
+        self,
+        outcome: Outcome,
+        message: str,
+        *,
+        value: Any = None,
+        recoverable: bool = False,
+        ask: str | None = None,
+    ) -> Verdict:
+        if outcome is Outcome.NOT_MET:
+            if self.recoverable is not None:
+                recoverable = self.recoverable
+            if self.soft:
+                outcome = Outcome.WARN
+                message = f"{message} (soft criterion: needs a human look)"
+        elif outcome is Outcome.UNKNOWN:
+            recoverable = True
+            ask = self.ask or ask
+        elif outcome is Outcome.MET:
+            recoverable = False
+        return Verdict(
+            id=self.id or self.kind,
+            text=self.label(),
+            outcome=outcome,
+            recoverable=recoverable,
+            message=message,
+            value=value,
+            ask=ask,
+        )
+
+
+class Range(Frozen):
+    """An inclusive range; either end may be open."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
+
+    def words(self, unit: str = "") -> str:
+        if self.min is not None and self.max is not None:
+            return f"{self.min:g}–{self.max:g}{unit}"
+        if self.min is not None:
+            return f"≥ {self.min:g}{unit}"
+        return f"≤ {self.max:g}{unit}"
