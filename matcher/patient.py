@@ -352,6 +352,7 @@ def normalise(profile: Profile, lexicon: Lexicon, today: date) -> tuple[Patient,
         antigens[canonical] = value
     _check_labs(profile)
     indication = _resolve_indication(profile, lexicon, warnings)
+    profile = _status_from_diagnosis(profile, warnings)
     classes, unknown = _therapy_classes(profile, lexicon)
     if unknown:
         warnings.append(
@@ -422,6 +423,40 @@ def _resolve_indication(profile: Profile, lexicon: Lexicon, warnings: list[str])
             f"(closest name '{found.matched}'); check it"
         )
     return found.code
+
+
+#: Status words a diagnosis text may carry ("relapsed DLBCL", "难治性多发性骨髓瘤"), most
+#: specific first; used only when disease_status itself is missing.
+DIAGNOSIS_STATUS_WORDS = (
+    ("primary refractory", "refractory"),
+    ("relapsed/refractory", "relapsed"),
+    ("r/r", "relapsed"),
+    ("复发难治", "relapsed"),
+    ("refractory", "refractory"),
+    ("难治", "refractory"),
+    ("relapsed", "relapsed"),
+    ("recurrent", "relapsed"),
+    ("复发", "relapsed"),
+    ("newly diagnosed", "newly_diagnosed"),
+    ("初治", "newly_diagnosed"),
+)
+
+
+def _status_from_diagnosis(profile: Profile, warnings: list[str]) -> Profile:
+    """Read a missing disease_status from the diagnosis text, saying so."""
+    if profile.disease_status is not None or not profile.diagnosis:
+        return profile
+    text = profile.diagnosis.casefold()
+    for words, status in DIAGNOSIS_STATUS_WORDS:
+        if words in text:
+            if status == "newly_diagnosed" and profile.prior_lines:
+                return profile
+            warnings.append(
+                f"disease_status read as {status} from the diagnosis '{profile.diagnosis}'; "
+                "give disease_status to be explicit"
+            )
+            return profile.model_copy(update={"disease_status": status})
+    return profile
 
 
 def _therapy_classes(

@@ -106,3 +106,8 @@ def test_the_same_patient_gives_the_same_result(catalog):
     first = run_match(catalog, **fields).as_dict()
     second = run_match(catalog, **fields).as_dict()
     assert first == second
+
+
+def test_prior_lines_rule_out_a_newly_diagnosed_cohort_even_without_a_status(catalog):
+    result = run_match(catalog, diagnosis="multiple myeloma", prior_lines=4, age=60)
+    assert status_of(result, "gc012f/ndmm-high-risk") == "ineligible"

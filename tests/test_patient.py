@@ -145,3 +145,14 @@ def test_missing_fields_stay_unknown_not_false(catalog):
     assert patient.profile.cns_involvement is None
     assert patient.prior_therapy_classes is None
     assert patient.profile.prior_lines is None
+
+
+def test_missing_status_is_read_from_the_diagnosis_with_a_warning(catalog):
+    patient, warnings = load_patient({"diagnosis": "难治性多发性骨髓瘤"}, catalog.lexicon, TODAY)
+    assert patient.profile.disease_status == "refractory"
+    assert any("read as refractory from the diagnosis" in w for w in warnings)
+    given, quiet = load_patient(
+        {"diagnosis": "relapsed DLBCL", "disease_status": "refractory"}, catalog.lexicon, TODAY
+    )
+    assert given.profile.disease_status == "refractory"
+    assert not any("from the diagnosis" in w for w in quiet)

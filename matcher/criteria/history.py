@@ -130,6 +130,15 @@ class DiseaseStatusCriterion(Node):
     def evaluate(self, ctx: Context) -> Verdict:
         status = ctx.patient.profile.disease_status
         wanted = " or ".join(self.disease_status)
+        lines = ctx.patient.profile.prior_lines
+        if status is None and lines and self.disease_status == ["newly_diagnosed"]:
+            # A profile may not be newly diagnosed with prior lines (see Profile), so the
+            # treatment history settles it even when the status was left out.
+            return self._verdict(
+                Outcome.NOT_MET,
+                f"{lines} prior line(s): the disease is not newly diagnosed.",
+                value=lines,
+            )
         if status is None:
             return self._verdict(
                 Outcome.UNKNOWN,
