@@ -13,6 +13,7 @@ from matcher.costs import CostEstimate, estimate
 from matcher.criteria import Context
 from matcher.entry import CLOSED_STATUSES, OPEN_STATUSES, Entry, Indication
 from matcher.patient import Patient
+from matcher.ranking import RankingPolicy
 from matcher.verdict import Status, Verdict, missing_data, roll_up
 
 
@@ -145,7 +146,7 @@ def match(
         elif not include_all and option.enrolment == "closed":
             hidden["closed"] += 1
         else:
-            shown.append(_with_tier(option, policy))
+            shown.append(with_tier(option, policy))
     shown.sort(key=lambda o: o.tier)
     ranked = [replace(o, rank=n) for n, o in enumerate(shown, start=1)]
     return MatchResult(
@@ -158,7 +159,8 @@ def match(
     )
 
 
-def _with_tier(option: Option, policy: Any) -> Option:
+def with_tier(option: Option, policy: RankingPolicy) -> Option:
+    """The option with its sort key under `policy` (the bulk path ranks with this too)."""
     unknowns = sum(1 for v in option.verdicts if v.outcome in ("unknown", "warn"))
     tier = policy.tier(
         status=option.status.value,

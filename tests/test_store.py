@@ -119,8 +119,8 @@ def test_a_pruned_entry_comes_back_with_a_fresh_version_only_when_its_bundled_te
     assert open_catalog(db_path).entry("tyu19") is None
     # Its own bundled text changes: it comes back as a new version after its history.
     mine = bundle_copy / "catalog" / "entries" / "tyu19.yaml"
-    mine.write_text(mine.read_text("utf-8").replace("last_verified: 2026-11-23",
-                                                    "last_verified: 2026-11-24"), "utf-8")  # fmt: skip
+    text = mine.read_text("utf-8")
+    mine.write_text(text.replace("last_verified: 2026-11-23", "last_verified: 2026-11-24"), "utf-8")
     assert open_catalog(db_path).entry("tyu19") is not None
     versions = (
         sqlite3.connect(db_path)

@@ -1,0 +1,592 @@
+"""Files of referrals in, screening results out: formats from the file extension.
+
+Inputs: CSV (and TSV), XLSX, JSON (an array of objects) and JSON Lines, in chunks of rows,
+each row with its line number as a spreadsheet or an editor shows it (CSV and XLSX: the
+header is line 1). Text is UTF-8, UTF-8 with a BOM, or GB18030 (GBK) as a Chinese Excel saves
+it: detected, or given. A row that cannot even be split into cells (too many cells, invalid
+JSON) is rejected here with its reason; empty rows are passed on and rejected as such;
+empty rows at the very end of a file are not rows and only counted.
+
+Outputs: CSV, XLSX, JSON, JSON Lines or Parquet, written chunk by chunk to a temporary file
+that replaces the target only when the run completes. Text cells written to CSV and XLSX
+that begin with = + - @ (or a tab or carriage return) get a leading ' so that a spreadsheet
+shows them as text and never runs them as formulas (JSON and Parquet are left as they are).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import hashlib
+import json
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from matcher.errors import CartmatchError, InputFileError
+from matcher.patient import unflatten
+from matcher.screen.bulk import is_empty, referral_frame
+
+READ_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+WRITE_FORMATS = {
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+}
+#: Encodings tried in turn when none is given: Excel's "CSV UTF-8" (BOM or not), then GBK's
+#: superset GB18030, which a Chinese Excel uses for plain "CSV".
+DETECT = ("utf-8-sig", "gb18030")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MAX_ROWS = 1_048_576
+BLOCK = 1 << 20
+
+
+def input_format(path: Path) -> str:
+    fmt = READ_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputFileError(
+            f"{path}: cannot tell the format from '{path.suffix or 'no extension'}'; "
+            f"give a {', '.join(sorted(READ_FORMATS))} file",
+            path=str(path),
+        )
+    return fmt
+
+
+def output_format(path: Path, what: str = "output") -> str:
+    fmt = WRITE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise CartmatchError(
+            f"{what} {path}: cannot tell the format from '{path.suffix or 'no extension'}'; "
+            f"name it with one of {', '.join(sorted(WRITE_FORMATS))}"
+        )
+    return fmt
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+@dataclass
+class Chunk:
+    """Rows read: a referral frame (index = line numbers) and rows rejected while reading."""
+
+    frame: Any
+    rejected: list[tuple[int, str | None, str]] = field(default_factory=list)
+    """(line, referral id if known, reason)."""
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame) + len(self.rejected)
+
+
+@dataclass
+class Source:
+    """An input file: its format, its encoding (text formats) and the SHA-256 of its bytes."""
+
+    path: Path
+    format: str
+    encoding: str | None
+    sha256: str
+    trailing_empty: int = 0
+    """Empty rows after the last row with data: not rows, only counted."""
+
+    def chunks(self, size: int) -> Iterator[Chunk]:
+        """The rows in chunks of about `size`, each row with its line number."""
+        if self.format in ("csv", "tsv"):
+            yield from self._csv_chunks(size)
+            return
+        rows = {
+            "xlsx": self._xlsx_rows,
+            "json": self._json_rows,
+            "jsonl": self._jsonl_rows,
+        }[self.format]()
+        columns: list[str] | None = None
+        lines: list[int] = []
+        cells: list[list[Any]] = []
+        rejected: list[tuple[int, str | None, str]] = []
+        pending: list[tuple[int, Any]] = []  # empty rows, kept until a row with data follows
+        for line, row in rows:
+            if type(row) is list and not pending:  # the common case: a row with data
+                lines.append(line)
+                cells.append(row)
+            elif isinstance(row, Header):
+                columns = row.columns
+                continue
+            elif row is None:
+                pending.append((line, row))
+                continue
+            else:
+                for item_line, item in [*pending, (line, row)]:
+                    if isinstance(item, Rejected):
+                        rejected.append((item_line, item.referral_id, item.reason))
+                    else:
+                        lines.append(item_line)
+                        cells.append(item if item is not None else [])
+                pending = []
+            if len(lines) + len(rejected) >= size:
+                yield self._chunk(columns, lines, cells, rejected)
+                lines, cells, rejected = [], [], []
+        self.trailing_empty = len(pending)
+        if lines or rejected:
+            yield self._chunk(columns, lines, cells, rejected)
+
+    def _chunk(
+        self,
+        columns: list[str] | None,
+        lines: list[int],
+        cells: list[Any],
+        rejected: list[tuple[int, str | None, str]],
+    ) -> Chunk:
+        if self.format in ("json", "jsonl"):
+            columns, cells = _json_columns(cells)
+        width = len(columns or [])
+        rows = [row if len(row) == width else row + [None] * (width - len(row)) for row in cells]
+        return Chunk(referral_frame(columns or [], rows, lines), rejected)
+
+    # -- CSV --------------------------------------------------------------------------------
+
+    def _csv_chunks(self, size: int) -> Iterator[Chunk]:
+        """CSV rows straight into chunks (the hot loop of a large run)."""
+        delimiter = "\t" if self.format == "tsv" else ","
+        with open(self.path, encoding=self.encoding, newline="") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            columns = _header(next(reader, None), self.path)
+            width = len(columns)
+            lines: list[int] = []
+            cells: list[list[str]] = []
+            rejected: list[tuple[int, str | None, str]] = []
+            empty: list[int] = []  # kept until a row with data follows: trailing ones are not rows
+            for line, row in enumerate(reader, start=2):
+                if not any(row):
+                    empty.append(line)
+                    continue
+                if empty:
+                    lines += empty
+                    cells += [[]] * len(empty)
+                    empty = []
+                if len(row) <= width:
+                    lines.append(line)
+                    cells.append(row)
+                elif "".join(row[width:]).strip():
+                    reason = (
+                        f"line {line}: {len(row)} cells but the header has {width}: check "
+                        "for an unquoted comma or a value in a column without a header"
+                    )
+                    rejected.append((line, _id_cell(columns, row), reason))
+                else:
+                    lines.append(line)
+                    cells.append(row[:width])
+                if len(lines) + len(rejected) >= size:
+                    yield self._chunk(columns, lines, cells, rejected)
+                    lines, cells, rejected = [], [], []
+            self.trailing_empty = len(empty)
+            if lines or rejected:
+                yield self._chunk(columns, lines, cells, rejected)
+
+    # -- XLSX -------------------------------------------------------------------------------
+
+    def _xlsx_rows(self) -> Iterator[tuple[int, Any]]:
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(self.path, read_only=True, data_only=True)
+        except Exception as error:
+            raise InputFileError(
+                f"{self.path}: cannot be read as an Excel workbook ({error}); save it as .xlsx",
+                path=str(self.path),
+            ) from None
+        try:
+            sheet = book.worksheets[0]
+            rows = sheet.iter_rows(values_only=True)
+            header = next(rows, None)
+            columns = _header([_xlsx_text(v) or "" for v in header] if header else None, self.path)
+            yield 1, Header(columns)
+            for line, row in enumerate(rows, start=2):
+                values = [_xlsx_text(v) for v in row[: len(columns)]]
+                if all(v is None for v in values) and all(is_empty(v) for v in row):
+                    yield line, None
+                elif any(not is_empty(v) for v in row[len(columns) :]):
+                    yield (
+                        line,
+                        Rejected(
+                            _id_cell(columns, values),
+                            f"line {line}: a value in a column without a header",
+                        ),
+                    )
+                else:
+                    yield line, values
+        finally:
+            book.close()
+
+    # -- JSON -------------------------------------------------------------------------------
+
+    def _jsonl_rows(self) -> Iterator[tuple[int, Any]]:
+        with open(self.path, encoding=self.encoding) as handle:
+            for line, text in enumerate(handle, start=1):
+                if not text.strip():
+                    yield line, None
+                    continue
+                try:
+                    data = json.loads(text)
+                except json.JSONDecodeError as error:
+                    yield line, Rejected(None, f"line {line}: invalid JSON ({error.msg})")
+                    continue
+                yield line, _json_record(data, line)
+
+    def _json_rows(self) -> Iterator[tuple[int, Any]]:
+        text = self.path.read_text(encoding=self.encoding)
+        decoder = json.JSONDecoder()
+        pos = _skip_space(text, 0)
+        if text[pos : pos + 1] != "[":
+            raise InputFileError(
+                f"{self.path}: expected a JSON array of referrals ([{{...}}, ...]); "
+                "for one object per line name the file .jsonl",
+                path=str(self.path),
+            )
+        pos, line, counted = _skip_space(text, pos + 1), 1, 0
+        while text[pos : pos + 1] != "]":
+            line += text.count("\n", counted, pos)
+            counted = pos
+            try:
+                data, pos = decoder.raw_decode(text, pos)
+            except json.JSONDecodeError as error:
+                raise InputFileError(
+                    f"{self.path} line {error.lineno}, column {error.colno}: invalid JSON "
+                    f"({error.msg}); fix the file and run again",
+                    path=str(self.path),
+                ) from None
+            yield line, _json_record(data, line)
+            pos = _skip_space(text, pos)
+            if text[pos : pos + 1] == ",":
+                pos = _skip_space(text, pos + 1)
+            elif text[pos : pos + 1] != "]":
+                raise InputFileError(
+                    f"{self.path}: invalid JSON after the referral on line {line} "
+                    "(expected , or ]); fix the file and run again",
+                    path=str(self.path),
+                )
+
+
+@dataclass
+class Header:
+    columns: list[str]
+
+
+@dataclass
+class Rejected:
+    referral_id: str | None
+    reason: str
+
+
+def open_source(path: Path, encoding: str | None = None) -> Source:
+    """Check the file, hash it and settle its encoding (given, or detected)."""
+    fmt = input_format(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: no such file; check the path", path=str(path))
+    text = fmt != "xlsx"
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputFileError(
+                f"--encoding {encoding}: unknown encoding; use e.g. utf-8, utf-8-sig, gb18030",
+                path=str(path),
+            ) from None
+    tried = [encoding] if encoding else list(DETECT) if text else []
+    digest, problems = _scan(path, tried)
+    found = next((enc for enc in tried if enc not in problems), None)
+    if text and found is None:
+        where = "; ".join(f"{enc}: {msg}" for enc, msg in problems.items())
+        hint = "give the right --encoding" if encoding else "save it as UTF-8 or give --encoding"
+        raise InputFileError(f"{path}: cannot be decoded ({where}); {hint}", path=str(path))
+    if found == "utf-8-sig" and not _has_bom(path):
+        found = "utf-8"
+    return Source(path=path, format=fmt, encoding=found, sha256=digest)
+
+
+def _scan(path: Path, encodings: list[str]) -> tuple[str, dict[str, str]]:
+    """SHA-256 of the bytes, and why each encoding tried fails (it stops at the first that
+    decodes the whole file)."""
+    digest = hashlib.sha256()
+    problems: dict[str, str] = {}
+    for n, enc in enumerate(encodings or [None]):
+        decoder = codecs.getincrementaldecoder(enc)() if enc else None
+        offset = 0
+        with open(path, "rb") as handle:
+            try:
+                while block := handle.read(BLOCK):
+                    if n == 0:
+                        digest.update(block)
+                    if decoder is not None:
+                        decoder.decode(block)
+                    offset += len(block)
+                if decoder is not None:
+                    decoder.decode(b"", final=True)
+                return digest.hexdigest(), problems
+            except UnicodeDecodeError as error:
+                problems[enc or ""] = f"invalid bytes at offset {offset + error.start}"
+                if n == 0:
+                    while block := handle.read(BLOCK):
+                        digest.update(block)
+    return digest.hexdigest(), problems
+
+
+def _has_bom(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(3) == codecs.BOM_UTF8
+
+
+def _header(row: list[str] | None, path: Path) -> list[str]:
+    if not row or not any(cell.strip() for cell in row):
+        raise InputFileError(
+            f"{path}: the first row must name the profile fields (diagnosis, age, "
+            "antigens.CD19, ...); it is empty",
+            path=str(path),
+        )
+    row = [row[0].lstrip("\ufeff"), *row[1:]]  # a BOM read as text under --encoding utf-8
+    columns = [cell.strip() or f"(column {n})" for n, cell in enumerate(row, start=1)]
+    while columns and columns[-1].startswith("(column "):
+        columns.pop()  # unnamed trailing columns: Excel's stray commas
+    seen = set()
+    for name in columns:
+        if name in seen:
+            raise InputFileError(
+                f"{path}: the header names '{name}' twice; keep one column per field",
+                path=str(path),
+            )
+        seen.add(name)
+    return columns
+
+
+def _id_cell(columns: list[str], row: list[Any]) -> str | None:
+    if "referral_id" in columns:
+        k = columns.index("referral_id")
+        if k < len(row) and not is_empty(row[k]):
+            return str(row[k])
+    return None
+
+
+def _xlsx_text(value: Any) -> str | None:
+    """An Excel cell as the text a CSV export of it would hold."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def _json_record(data: Any, line: int) -> Any:
+    if not isinstance(data, dict):
+        return Rejected(
+            None,
+            f"line {line}: expected a JSON object of profile fields, got {type(data).__name__}",
+        )
+    if not data:
+        return None
+    flat: dict[str, Any] = {}
+    for key, value in unflatten(data).items():
+        if key in ("antigens", "labs") and isinstance(value, dict):
+            flat.update({f"{key}.{name}": v for name, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def _json_columns(records: list[Any]) -> tuple[list[str], list[list[Any]]]:
+    """Records (dicts; [] for an empty row) as columns in order of first appearance and rows."""
+    columns: dict[str, None] = {}
+    for record in records:
+        if isinstance(record, dict):
+            columns.update(dict.fromkeys(record))
+    names = list(columns)
+    rows = [[r.get(c) if isinstance(r, dict) else None for c in names] for r in records]
+    return names, rows
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def neutral(text: str) -> str:
+    """Text a spreadsheet shows as text: a leading ' where it would start a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def neutralise(frame: Any) -> Any:
+    """Text cells that a spreadsheet would run as a formula get a leading '."""
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if column.dtype == "category":
+            categories = [neutral(c) for c in column.cat.categories]
+            if len(set(categories)) == len(categories):
+                out[name] = column.cat.rename_categories(categories)
+                continue
+            column = column.astype("str")
+        elif column.dtype.kind in "iufb" or str(column.dtype) in ("Int64", "boolean"):
+            continue
+        text = column.astype("str")
+        risky = text.str.startswith(FORMULA_START).fillna(False).to_numpy(dtype=bool)
+        if risky.any():
+            out[name] = text.where(~risky, "'" + text)
+    return out
+
+
+class Writer:
+    """Rows of one frame shape, written chunk by chunk to a temporary file."""
+
+    def __init__(self, path: Path, columns: dict[str, str], what: str = "output") -> None:
+        self.path = path
+        self.format = output_format(path, what)
+        self.columns = columns
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self.rows = 0
+        self._sheet_rows = 0
+        self._handle: Any = None
+        self._book: Any = None
+        self._sheet: Any = None
+        self._parquet: Any = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._open()
+        except OSError as error:
+            raise CartmatchError(f"{what} {path}: cannot be written ({error.strerror})") from None
+
+    def _open(self) -> None:
+        if self.format == "csv":
+            self._handle = open(self.tmp, "wb")  # noqa: SIM115
+            self._handle.write(codecs.BOM_UTF8)  # Excel then reads the UTF-8 (Chinese) right
+        elif self.format in ("json", "jsonl"):
+            self._handle = open(self.tmp, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+            if self.format == "json":
+                self._handle.write("[")
+        elif self.format == "xlsx":
+            from openpyxl import Workbook
+
+            self._book = Workbook(write_only=True)
+            self._new_sheet()
+        elif self.format == "parquet":
+            import pyarrow.parquet as pq
+
+            self._parquet = pq.ParquetWriter(self.tmp, _arrow_schema(self.columns))
+
+    def write(self, frame: Any) -> None:
+        if not len(frame):
+            return
+        frame = frame[list(self.columns)]
+        if self.format in ("csv", "xlsx"):
+            frame = neutralise(frame)
+        if self.format == "csv":
+            import pyarrow.csv as pa_csv
+
+            options = pa_csv.WriteOptions(include_header=self.rows == 0, quoting_style="needed")
+            pa_csv.write_csv(self._arrow(frame), self._handle, options)
+        elif self.format in ("json", "jsonl"):
+            text = frame.to_json(
+                orient="records", lines=True, force_ascii=False, double_precision=15
+            ).replace("\\/", "/")
+            lines = text.rstrip("\n").split("\n")
+            if self.format == "json":
+                sep = "\n  " if self.rows == 0 else ",\n  "
+                self._handle.write(sep + ",\n  ".join(lines))
+            else:
+                self._handle.write("\n".join(lines) + "\n")
+        elif self.format == "xlsx":
+            self._xlsx(frame)
+        elif self.format == "parquet":
+            self._parquet.write_table(self._arrow(frame))
+        self.rows += len(frame)
+
+    def _arrow(self, frame: Any) -> Any:
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(frame, schema=_arrow_schema(self.columns), preserve_index=False)
+
+    def _new_sheet(self) -> None:
+        n = len(self._book.worksheets)
+        self._sheet = self._book.create_sheet("results" if n == 0 else f"results ({n + 1})")
+        self._sheet.append(list(self.columns))
+        self._sheet_rows = 1
+
+    def _xlsx(self, frame: Any) -> None:
+        for row in frame.itertuples(index=False, name=None):
+            if self._sheet_rows >= XLSX_MAX_ROWS:
+                self._new_sheet()
+            self._sheet.append([_cell(v) for v in row])
+            self._sheet_rows += 1
+
+    def close(self) -> None:
+        """Finish the file and put it in place."""
+        if self.format == "csv" and self.rows == 0:
+            self._handle.write(",".join(f'"{c}"' for c in self.columns).encode() + b"\n")
+        if self.format == "json":
+            self._handle.write("\n]\n" if self.rows else "]\n")
+        if self._handle is not None:
+            self._handle.close()
+        if self._book is not None:
+            self._book.save(self.tmp)
+        if self._parquet is not None:
+            self._parquet.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            if self._handle is not None:
+                self._handle.close()
+            if self._parquet is not None:
+                self._parquet.close()
+        with contextlib.suppress(OSError):
+            self.tmp.unlink()
+
+
+def _cell(value: Any) -> Any:
+    """A value openpyxl can write: None for missing, plain Python numbers."""
+    if value is None or type(value).__name__ == "NAType":
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _arrow_schema(columns: dict[str, str]) -> Any:
+    import pyarrow as pa
+
+    types = {
+        "int64": pa.int64(),
+        "Int64": pa.int64(),
+        "float64": pa.float64(),
+        "boolean": pa.bool_(),
+        "str": pa.string(),
+        "category": pa.dictionary(pa.int32(), pa.string()),
+    }
+    return pa.schema([(name, types[dtype]) for name, dtype in columns.items()])

@@ -1,0 +1,650 @@
+"""`cartmatch screen`: bulk screening end to end, and the vectorised path against the single one."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import sqlite3
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matcher.cli import cli
+from matcher.criteria import KINDS
+from matcher.screen.bulk import OUTPUT_COLUMNS, referral_frame, screen_frame, screen_rows
+from matcher.screen.columns import INPUTS
+from matcher.store import open_catalog
+from tests.conftest import TODAY
+
+DAY = TODAY.isoformat()
+GOOD = [
+    {
+        "referral_id": "R1",
+        "diagnosis": "DLBCL",
+        "age": "54",
+        "disease_status": "refractory",
+        "prior_lines": "2",
+        "antigens.CD19": "pos",
+        "prior_therapies": "R-CHOP;ASCT",
+        "ecog": "1",
+    },
+    {
+        "referral_id": "R2",
+        "diagnosis": "胃癌",
+        "age": "61",
+        "antigens.CLDN18.2": "60% 2+",
+        "antigens.HER2": "阴性",
+        "prior_lines": "2",
+        "disease_status": "progressive",
+    },
+    {
+        "referral_id": "R3",
+        "diagnosis": "multiple myeloma",
+        "age": "66",
+        "prior_lines": "4",
+        "antigens.BCMA": "阳性",
+        "disease_status": "r/r",
+        "prior_therapies": "bortezomib;lenalidomide;daratumumab",
+    },
+    {"referral_id": "R4", "diagnosis": "breast cancer", "age": "45"},
+]
+FIELDS = [
+    "referral_id",
+    "diagnosis",
+    "age",
+    "disease_status",
+    "prior_lines",
+    "prior_therapies",
+    "ecog",
+    "antigens.CD19",
+    "antigens.CLDN18.2",
+    "antigens.HER2",
+    "antigens.BCMA",
+]
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def built_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database built once from the bundle; each test screens into its own copy."""
+    path = tmp_path_factory.mktemp("db") / "built.db"
+    open_catalog(path)
+    return path
+
+
+@pytest.fixture
+def db(built_db: Path, db_path: Path) -> Path:
+    shutil.copy(built_db, db_path)
+    return db_path
+
+
+def write_csv(
+    path: Path, rows: list[dict[str, str]], encoding: str = "utf-8", columns: list[str] = FIELDS
+) -> Path:
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        writer.writerows([[row.get(c, "") for c in columns] for row in rows])
+    return path
+
+
+def screen(runner: Any, *args: Any) -> Any:
+    return runner.invoke(cli, ["screen", *map(str, args), "--today", DAY])
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def db_rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+# ------------------------------------------------------------------------ the command
+
+
+def test_screen_writes_ranked_options_and_records_the_run(runner, db, tmp_path):
+    src = write_csv(tmp_path / "referrals.csv", GOOD)
+    result = screen(runner, src, "-o", tmp_path / "out.csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert "rows in 4 = screened 4 + rejected 0" in result.stderr
+    assert "saved as screening run 1" in result.stderr
+    rows = rows_of(tmp_path / "out.csv")
+    assert list(rows[0]) == [c for c in OUTPUT_COLUMNS if not c.startswith("error")]
+    first = rows[0]
+    assert (first["line"], first["referral_id"], first["rank"]) == ("2", "R1", "1")
+    assert (first["entry_id"], first["status"]) == ("axi-cel", "eligible")
+    assert first["tier"].endswith("axi-cel/lbcl-3l") and float(first["cost_low_cny"]) > 0
+    ranks = [int(r["rank"]) for r in rows if r["line"] == "2"]
+    assert ranks == list(range(1, len(ranks) + 1))
+    assert any(r["line"] == "5" and r["status"] == "no_option" for r in rows)
+    assert rows_of(tmp_path / "out.errors.csv") == []
+    runs = db_rows(
+        db,
+        "SELECT input_name, input_hash, catalog_version, rows_in, rows_screened, "
+        "rows_rejected, summary FROM screening_runs",
+    )
+    name, digest, version, rows_in, screened, rejected, summary = runs[0]
+    assert (name, rows_in, screened, rejected) == ("referrals.csv", 4, 4, 0)
+    assert digest == hashlib.sha256(src.read_bytes()).hexdigest() and version
+    assert json.loads(summary)["today"] == DAY
+    saved = db_rows(
+        db,
+        "SELECT row_number, referral_id, profile, options FROM "
+        "screening_referrals ORDER BY row_number",
+    )
+    assert [(r[0], r[1]) for r in saved] == [(2, "R1"), (3, "R2"), (4, "R3"), (5, "R4")]
+    assert json.loads(saved[0][2])["antigens.CD19"] == "pos"
+    assert json.loads(saved[0][3])[0] == "axi-cel/lbcl-3l:eligible"
+    assert json.loads(saved[3][3]) == []
+
+
+def test_a_mixed_file_screens_to_completion_with_every_row_accounted_for(runner, db, tmp_path):
+    """Good rows, malformed rows, a GBK Chinese diagnosis, a formula cell and an empty line."""
+    columns = ["referral_id", "diagnosis", "age", "prior_lines", "disease_status", "antigens.CD19"]
+    lines = [
+        ",".join(columns),
+        "R1,弥漫大B细胞淋巴瘤,54,2,复发难治,阳性",  # 2: Chinese, saved by Excel as GBK
+        '=HYPERLINK("http://x"),DLBCL,60,3,refractory,pos',  # 3: formula injection
+        "",  # 4: an empty line
+        "R4,DLBCL,140,2,refractory,pos",  # 5: age out of range
+        "R5,DLBCL,50,2,refractory,pos,extra",  # 6: a cell too many
+        "R6,DLBCL,50,2,newly diagnosed,pos",  # 7: a contradiction
+        "R7,多发性骨髓瘤,70,4,relapsed,",  # 8: good
+        " , , , , , ",  # 9: blank cells only
+        "R9,DLBCL,50,2,refractory,maybe",  # 10: not an antigen result
+    ]
+    src = tmp_path / "转诊.csv"
+    src.write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
+    result = screen(runner, src, "-o", tmp_path / "out.csv", "--errors", tmp_path / "bad.csv")
+    assert result.exit_code == 0, result.output
+    assert "(gb18030)" in result.stderr
+    assert "rows in 9 = screened 3 + rejected 6 (2 of them empty)" in result.stderr
+    out, bad = rows_of(tmp_path / "out.csv"), rows_of(tmp_path / "bad.csv")
+    screened, rejected = {r["line"] for r in out}, [r["line"] for r in bad]
+    assert screened == {"2", "3", "8"} and rejected == ["4", "5", "6", "7", "9", "10"]
+    assert screened | set(rejected) == {str(n) for n in range(2, 11)}
+    reasons = {r["line"]: r["reason"] for r in bad}
+    assert reasons["4"] == reasons["9"] == "empty row"
+    assert "field 'age'" in reasons["5"] and "7 cells but the header has 6" in reasons["6"]
+    assert "newly_diagnosed but prior_lines is 2" in reasons["7"]
+    assert "antigens.CD19" in reasons["10"] and bad[1]["field"] == "age"
+    chinese = [r for r in out if r["line"] == "2"]
+    assert chinese[0]["referral_id"] == "R1" and chinese[0]["entry_id"] == "axi-cel"
+    assert "read as relapsed" in chinese[0]["warnings"]
+    assert {r["referral_id"] for r in out if r["line"] == "3"} == {'\'=HYPERLINK("http://x")'}
+    assert db_rows(db, "SELECT rows_in, rows_screened, rows_rejected FROM screening_runs") == [
+        (9, 3, 6)
+    ]
+
+
+def test_formula_cells_are_neutralised_in_csv_and_xlsx_not_in_json(runner, db, tmp_path):
+    risky = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx"]
+    rows = [{**GOOD[0], "referral_id": text} for text in risky]
+    src = write_csv(tmp_path / "in.csv", rows)
+    for name in ("out.csv", "out.xlsx", "out.jsonl"):
+        assert screen(runner, src, "-o", tmp_path / name, "--no-save").exit_code == 0
+    ids = {r["referral_id"] for r in rows_of(tmp_path / "out.csv")}
+    assert ids == {"'" + text for text in risky}
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "out.xlsx").worksheets[0]
+    cells = [row[1] for row in sheet.iter_rows(min_row=2)]
+    assert {c.value for c in cells} == {"'" + text for text in risky}
+    assert {c.data_type for c in cells} == {"s"}
+    raw = [json.loads(line)["referral_id"] for line in (tmp_path / "out.jsonl").open()]
+    assert set(raw) == set(risky)
+
+
+def test_the_same_file_screened_twice_gives_identical_bytes_in_order(runner, db, tmp_path):
+    rows = [*GOOD, {"referral_id": "X", "age": "abc", "diagnosis": "DLBCL"}] * 3
+    src = write_csv(tmp_path / "in.csv", rows)
+    outputs = []
+    for run in (1, 2):
+        out = tmp_path / f"run{run}"
+        for name in ("out.csv", "out.jsonl", "out.parquet"):
+            result = screen(runner, src, "-o", out / name, "--errors", out / f"{name}.errors.csv")
+            assert result.exit_code == 0, result.output
+        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outputs[0] == outputs[1]
+    frame = pd.read_parquet(tmp_path / "run1" / "out.parquet")
+    keys = list(zip(frame["line"], frame["rank"].fillna(0), strict=True))
+    assert keys == sorted(keys)
+
+
+def test_no_save_leaves_no_screening_rows(runner, db, tmp_path):
+    src = write_csv(tmp_path / "in.csv", GOOD)
+    result = screen(runner, src, "-o", tmp_path / "out.csv", "--no-save")
+    assert result.exit_code == 0, result.output
+    assert "not saved (--no-save)" in result.stderr
+    assert db_rows(db, "SELECT count(*) FROM screening_runs") == [(0,)]
+    assert db_rows(db, "SELECT count(*) FROM screening_referrals") == [(0,)]
+
+
+def _same_referrals_in(fmt: str, path: Path) -> Path:
+    """GOOD as a file of the given format; JSON with native types and nested maps."""
+    if fmt == "csv":
+        return write_csv(path, GOOD)
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.append(FIELDS)
+        for row in GOOD:  # numbers as numbers, as Excel keeps them
+            sheet.append(
+                [int(v) if v.isdigit() else v or None for v in (row.get(c, "") for c in FIELDS)]
+            )
+        book.save(path)
+        return path
+    records = []
+    for row in GOOD:
+        record: dict[str, Any] = {k: int(v) if v.isdigit() else v for k, v in row.items()}
+        antigens = {k.split(".", 1)[1]: record.pop(k) for k in list(record) if "." in k}
+        if "CLDN18.2" in antigens:
+            antigens["CLDN18.2"] = {"percent": 60, "intensity": 2}
+        if "prior_therapies" in record:
+            record["prior_therapies"] = record["prior_therapies"].split(";")
+        records.append({**record, "antigens": antigens})
+    if fmt == "json":
+        path.write_text(json.dumps(records, ensure_ascii=False, indent=2), encoding="utf-8")
+    else:
+        path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("fmt_in", "fmt_out"),
+    [
+        ("csv", "xlsx"),
+        ("csv", "json"),
+        ("csv", "jsonl"),
+        ("xlsx", "parquet"),
+        ("json", "parquet"),
+        ("jsonl", "parquet"),
+    ],
+)
+def test_formats_in_and_out_give_the_same_results(runner, db, tmp_path, fmt_in, fmt_out):
+    reference = tmp_path / "reference.parquet"
+    assert (
+        screen(
+            runner, _same_referrals_in("csv", tmp_path / "ref.csv"), "-o", reference, "--no-save"
+        ).exit_code
+        == 0
+    )
+    src = _same_referrals_in(fmt_in, tmp_path / f"in.{fmt_in}")
+    out = tmp_path / f"out.{fmt_out}"
+    result = screen(runner, src, "-o", out, "--no-save")
+    assert result.exit_code == 0, result.output
+    want = pd.read_parquet(reference)[["referral_id", "entry_id", "status", "rank", "missing"]]
+    if fmt_out == "parquet":
+        got = pd.read_parquet(out)
+    elif fmt_out == "xlsx":
+        got = pd.read_excel(out, dtype={"referral_id": str})
+    elif fmt_out == "json":
+        got = pd.DataFrame(json.loads(out.read_text(encoding="utf-8")))
+    else:
+        got = pd.read_json(out, lines=True, dtype={"referral_id": str})
+    got = got[want.columns].astype(object).where(got[want.columns].notna(), None)
+    want = want.astype(object).where(want.notna(), None)
+    assert got.to_dict("records") == want.to_dict("records")
+    if fmt_in in ("json", "jsonl"):  # line numbers as the file shows them
+        lines = sorted(set(pd.read_parquet(out)["line"]))
+        text = src.read_text(encoding="utf-8").splitlines()
+        starts = [n for n, line in enumerate(text, start=1) if line.startswith(("  {", "{"))]
+        assert lines == starts and len(lines) == len(GOOD)
+
+
+def test_encodings_detected_given_or_refused(runner, db, tmp_path):
+    rows = [GOOD[1]]
+    for encoding, shown in (
+        ("utf-8-sig", "(utf-8-sig)"),
+        ("utf-8", "(utf-8)"),
+        ("gb18030", "(gb18030)"),
+    ):
+        src = write_csv(tmp_path / f"{encoding}.csv", rows, encoding=encoding)
+        result = screen(runner, src, "-o", tmp_path / "out.csv", "--no-save")
+        assert result.exit_code == 0 and shown in result.stderr, result.output
+        assert rows_of(tmp_path / "out.csv")[0]["entry_id"] == "satri-cel"
+    given = screen(
+        runner, tmp_path / "gb18030.csv", "-o", tmp_path / "o.csv", "--encoding", "gbk", "--no-save"
+    )
+    assert given.exit_code == 0 and "(gbk)" in given.stderr
+    (tmp_path / "bad.csv").write_bytes(b"diagnosis\n\xff\xfe\x80\n")
+    refused = screen(runner, tmp_path / "bad.csv", "-o", tmp_path / "o.csv")
+    assert refused.exit_code == 1
+    assert refused.stderr.count("\n") == 1 and "cannot be decoded" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (None, "missing.csv", "no such file"),
+        ("diagnosis\nDLBCL\n", "referrals.txt.gz", "cannot tell the format"),
+        ("age,age\n1,2\n", "dup.csv", "names 'age' twice"),
+        ("", "empty.csv", "first row must name the profile fields"),
+        ("[1, 2", "broken.json", "invalid JSON"),
+    ],
+)
+def test_file_level_problems_are_one_clear_line(runner, db, tmp_path, content, name, message):
+    src = tmp_path / name
+    if content is not None:
+        src.write_text(content, encoding="utf-8")
+    result = screen(runner, src, "-o", tmp_path / "out.csv")
+    assert result.exit_code == 1
+    assert message in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_jsonl_bad_lines_and_trailing_blank_lines(runner, db, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        '{"diagnosis": "DLBCL", "prior_lines": 2}\n{oops\n[1]\n\n'
+        '{"diagnosis": "MM", "age": 70}\n\n\n',
+        encoding="utf-8",
+    )
+    result = screen(runner, src, "-o", tmp_path / "out.csv", "--no-save")
+    assert result.exit_code == 0, result.output
+    assert "rows in 5 = screened 2 + rejected 3 (1 of them empty)" in result.stderr
+    assert "ignored 2 empty line(s) at the end of the file" in result.stderr
+    reasons = [(r["line"], r["reason"]) for r in rows_of(tmp_path / "out.errors.csv")]
+    assert reasons[0][0] == "2" and "invalid JSON" in reasons[0][1]
+    assert reasons[1][0] == "3" and "expected a JSON object" in reasons[1][1]
+    assert reasons[2] == ("4", "empty row")
+
+
+def test_all_shows_ineligible_options_with_what_excludes_them(runner, db, tmp_path):
+    src = write_csv(tmp_path / "in.csv", [GOOD[0]])
+    assert screen(runner, src, "-o", tmp_path / "out.csv", "--all", "--no-save").exit_code == 0
+    rows = rows_of(tmp_path / "out.csv")
+    ineligible = [r for r in rows if r["status"] == "ineligible"]
+    assert ineligible and all(r["excluded_by"] for r in ineligible)
+    assert len({(r["entry_id"], r["indication_id"]) for r in rows}) == len(rows)
+
+
+def test_long_runs_show_progress_and_help_ends_with_an_example(runner, db, tmp_path):
+    src = write_csv(tmp_path / "in.csv", GOOD * 3)
+    result = screen(runner, src, "-o", tmp_path / "out.csv", "--chunk-rows", "4", "--no-save")
+    assert result.exit_code == 0, result.output
+    assert "... 8 rows in" in result.stderr and "... 12 rows in" in result.stderr
+    assert "rows in 12 = screened 12 + rejected 0" in result.stderr
+    usage = runner.invoke(cli, ["screen", "--help"]).output
+    example = usage.split("Examples:")[1].split("Options:")[0]
+    assert example.strip().startswith("cartmatch screen referrals.csv -o results.csv")
+
+
+# ------------------------------------------------------------- bulk == single, property
+
+
+def test_every_leaf_kind_names_the_input_it_reads():
+    leaves = set(KINDS) - {"all", "any", "not", "template"}
+    assert leaves <= set(INPUTS), leaves - set(INPUTS)
+
+
+DIAGNOSES = [
+    "DLBCL",
+    "弥漫大B细胞淋巴瘤",
+    "difuse large b cell lymphoma",
+    "multiple myeloma",
+    "MM",
+    "多发性骨髓瘤",
+    "B-ALL",
+    "T-ALL",
+    "胃癌",
+    "stomach adenocarcinoma",
+    "HCC",
+    "肝细胞癌",
+    "lupus nephritis",
+    "SLE",
+    "follicular lymphoma",
+    "mantle cell lymphoma",
+    "lymphoma",
+    "NMOSD",
+    "myasthenia gravis",
+    "pancreatic cancer",
+    "zzz",
+    "5 mm lesion",
+]
+VALID = {
+    "indication": ["dlbcl", "lbcl", "mm", "b_all", "gastric_gej_adenocarcinoma", "hcc", "sle"],
+    "age": [str(a) for a in (2, 16, 17, 18, 19, 25, 54, 65, 70, 71, 75, 76, 80)],
+    "date_of_birth": ["1950-02-01", "2008-11-24", "2008-11-23", "1990-06-15"],
+    "sex": ["f", "m", "female", "male", "女", "男", "other"],
+    "prior_lines": ["0", "1", "2", "3", "4", "6"],
+    "prior_therapies": [
+        "R-CHOP",
+        "R-CHOP;ASCT",
+        "ibrutinib",
+        "bortezomib;lenalidomide;daratumumab",
+        "axi-cel",
+        "BCMA CAR-T",
+        "mycophenolate;belimumab",
+        "sorafenib",
+        "foo;bar",
+        "oxaliplatin;nivolumab",
+        "blinatumomab",
+    ],
+    "disease_status": [
+        "relapsed",
+        "refractory",
+        "r/r",
+        "progressive",
+        "remission",
+        "复发难治",
+        "newly diagnosed",
+        "cr",
+    ],
+    "ecog": ["0", "1", "2", "3", "4"],
+    "flag": ["yes", "no", "true", "0", "1", "是", "否"],
+    "antigen": [
+        "pos",
+        "neg",
+        "阳性",
+        "阴性",
+        "60% 2+",
+        "2+ 60%",
+        "5% 3+",
+        "0%:0",
+        "3+",
+        "40%",
+        "1+",
+        "15% 3+",
+        "50%:1+",
+        "8% 2+",
+        "2+",
+        "100% 3+",
+        "45% 2+",
+        "12% 3+",
+    ],
+    "lab": ["30", "45", "50", "55.5", "70", "A5", "A6", "B7", "B8", "C10", "B", "nan", "abc"],
+    "disease_tempo": ["stable", "rapid", "Rapid"],
+    "budget_cny": ["0", "500000", "2000000"],
+}
+INVALID = {
+    "age": ["-1", "121", "abc", "54.5"],
+    "prior_lines": ["-1", "x"],
+    "ecog": ["5"],
+    "flag": ["maybe"],
+    "antigen": ["140%:2+", "abc"],
+    "sex": ["x"],
+    "disease_status": ["foo"],
+    "indication": ["not_a_code"],
+    "lab": [],
+    "date_of_birth": ["2030-01-01", "2000-13-01"],
+    "budget_cny": ["-1"],
+    "disease_tempo": ["slow"],
+    "prior_therapies": [],
+}
+ANTIGENS = ["CD19", "BCMA", "CLDN18.2", "HER2", "GPC3", "CD7", "CD20", "Claudin 18.2", "FOO"]
+LABS = ["lvef", "egfr", "child_pugh", "sledai", "bilirubin_uln"]
+FLAG_FIELDS = ["cns_involvement", "prior_allo_sct", "active_infection", "pregnant"]
+
+
+def _value(kind: str) -> st.SearchStrategy[str | None]:
+    pick = st.sampled_from(["none"] * 6 + ["valid"] * 9 + ["invalid"])
+    return pick.flatmap(
+        lambda k: (
+            st.none()
+            if k == "none" or (k == "invalid" and not INVALID[kind])
+            else st.sampled_from(VALID[kind] if k == "valid" else INVALID[kind])
+        )
+    )
+
+
+@st.composite
+def referral(draw: st.DrawFn) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "referral_id": draw(st.one_of(st.none(), st.text(max_size=4))),
+        "diagnosis": draw(st.one_of(st.none(), st.sampled_from(DIAGNOSES))),
+    }
+    for name in (
+        "indication",
+        "age",
+        "sex",
+        "prior_lines",
+        "prior_therapies",
+        "disease_status",
+        "ecog",
+        "disease_tempo",
+        "budget_cny",
+    ):
+        row[name] = draw(_value(name))
+    row["date_of_birth"] = draw(st.one_of(st.none(), st.none(), _value("date_of_birth")))
+    for name in FLAG_FIELDS:
+        row[name] = draw(_value("flag"))
+    for name in ANTIGENS:
+        row[f"antigens.{name}"] = draw(st.one_of(st.none(), _value("antigen")))
+    for name in LABS:
+        row[f"labs.{name}"] = draw(st.one_of(st.none(), _value("lab")))
+    if draw(st.integers(0, 30)) == 0:
+        row["diagnosiss"] = "DLBCL"  # an unknown field
+    return row
+
+
+def _native(row: dict[str, Any]) -> dict[str, Any]:
+    """The same referral as JSON would give it: numbers, booleans, lists, IHC maps."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if value is None:
+            out[key] = None
+        elif key in ("age", "prior_lines", "ecog") and value.lstrip("-").isdigit():
+            out[key] = int(value)
+        elif key in FLAG_FIELDS and value in ("true", "yes", "no"):
+            out[key] = value != "no"
+        elif key == "prior_therapies":
+            out[key] = value.split(";")
+        elif key == "antigens.CLDN18.2" and value == "60% 2+":
+            out[key] = {"percent": 60, "intensity": 2}
+        else:
+            out[key] = value
+    return out
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    return referral_frame(
+        columns, [[row.get(c) for c in columns] for row in rows], range(2, 2 + len(rows))
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    rows=st.lists(referral(), min_size=1, max_size=10),
+    include_all=st.booleans(),
+    native=st.booleans(),
+    fx=st.sampled_from([None, 7.1]),
+)
+def test_bulk_screening_gives_exactly_what_matching_each_referral_alone_gives(
+    catalog, rows, include_all, native, fx
+):
+    frame = _frame([_native(r) for r in rows] if native else rows)
+    bulk = screen_frame(frame, catalog, TODAY, include_all=include_all, fx=fx)
+    single = screen_rows(frame, catalog, TODAY, include_all=include_all, fx=fx)
+    pd.testing.assert_frame_equal(bulk, single)
+    assert set(bulk["line"]) == set(frame.index)
+
+
+def test_bulk_equals_single_on_a_cohort_with_every_status(catalog):
+    """A fixed cohort big enough to exercise chunk caches: several chunks, same answers."""
+    rows = [
+        dict(GOOD[i % 4], referral_id=f"R{i}", age=str(15 + i % 70), prior_lines=str(i % 5))
+        for i in range(120)
+    ]
+    frame = _frame(rows)
+    halves = pd.concat(
+        [
+            screen_frame(frame.iloc[:60], catalog, TODAY, include_all=True),
+            screen_frame(frame.iloc[60:], catalog, TODAY, include_all=True),
+        ],
+        ignore_index=True,
+    )
+    single = screen_rows(frame, catalog, TODAY, include_all=True)
+    assert set(single["status"]) >= {"eligible", "possible", "near_miss", "ineligible"}
+    pd.testing.assert_frame_equal(halves.astype(object), single.astype(object))
+
+
+# ------------------------------------------------------------------------------- Dask
+
+
+def test_dask_runs_the_same_function_partition_by_partition(catalog, runner, db, tmp_path):
+    dd = pytest.importorskip("dask.dataframe")
+    from dask.distributed import Client, LocalCluster
+
+    from matcher.screen.bulk import screen_dask
+
+    rows = [dict(GOOD[i % 4], referral_id=f"R{i}", age=str(20 + i)) for i in range(30)]
+    rows[7]["age"] = "abc"
+    frame = _frame(rows)
+    src = write_csv(tmp_path / "in.csv", rows)
+    with (
+        LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster,
+        Client(cluster),
+    ):
+        got = screen_dask(dd.from_pandas(frame, npartitions=3), catalog, TODAY).compute()
+        result = screen(
+            runner,
+            src,
+            "-o",
+            tmp_path / "dask.csv",
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+            "--chunk-rows",
+            "7",
+        )
+    assert result.exit_code == 0, result.output
+    want = screen_frame(frame, catalog, TODAY)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True).astype(object), want.astype(object))
+    assert screen(runner, src, "-o", tmp_path / "pandas.csv", "--no-save").exit_code == 0
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_reference_date_sets_ages_from_date_of_birth(catalog):
+    frame = _frame(
+        [
+            {
+                "diagnosis": "DLBCL",
+                "date_of_birth": "2008-11-24",
+                "prior_lines": "2",
+                "disease_status": "refractory",
+            }
+        ]
+    )
+    young = screen_frame(frame, catalog, date(2026, 11, 23), include_all=True)
+    adult = screen_frame(frame, catalog, date(2026, 11, 24), include_all=True)
+    axi = "entry_id == 'axi-cel' and indication_id == 'lbcl-3l'"
+    assert young.query(axi)["status"].item() == "near_miss"
+    assert adult.query(axi)["status"].item() == "eligible"
