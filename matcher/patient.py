@@ -15,136 +15,39 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from matcher.base import Frozen, did_you_mean
 from matcher.errors import ProfileError
+from matcher.values import (
+    AMBIGUOUS_STATUS,
+    DIAGNOSIS_STATUS_WORDS,
+    KNOWN_LABS,
+    SEX_ALIASES,
+    STATUS_ALIASES,
+    AntigenValue,
+    Ihc,
+    number_or_text,
+    parse_antigen_value,
+    parse_bool,
+)
 from matcher.vocab import Lexicon
+
+__all__ = [
+    "KNOWN_LABS",
+    "AntigenValue",
+    "DiseaseStatus",
+    "Ihc",
+    "Patient",
+    "Profile",
+    "Sex",
+    "load_patient",
+    "normalise",
+    "parse_antigen_value",
+    "parse_bool",
+    "parse_profile",
+    "unflatten",
+]
 
 Sex = Literal["female", "male", "other"]
 DiseaseStatus = Literal["newly_diagnosed", "relapsed", "refractory", "remission"]
 Tempo = Literal["stable", "rapid"]
-
-#: Labs a profile may carry, with what they mean; anything else is a typo or unsupported.
-KNOWN_LABS = {
-    "egfr": "eGFR, mL/min/1.73m²",
-    "creatinine_clearance": "creatinine clearance, mL/min",
-    "lvef": "left-ventricular ejection fraction, %",
-    "child_pugh": "Child-Pugh class and score, e.g. A5, B7",
-    "sledai": "SLEDAI-2K score",
-    "bilirubin_uln": "total bilirubin, multiples of the upper limit of normal",
-    "alt_uln": "ALT, multiples of the upper limit of normal",
-    "anc": "absolute neutrophil count, 10^9/L",
-    "platelets": "platelets, 10^9/L",
-    "hemoglobin": "haemoglobin, g/L",
-    "spo2": "oxygen saturation on room air, %",
-    "afp": "alpha-fetoprotein, ng/mL",
-}
-
-STATUS_ALIASES = {
-    "newly diagnosed": "newly_diagnosed",
-    "new": "newly_diagnosed",
-    "nd": "newly_diagnosed",
-    "untreated": "newly_diagnosed",
-    "初治": "newly_diagnosed",
-    "relapse": "relapsed",
-    "relapsed": "relapsed",
-    "recurrent": "relapsed",
-    "复发": "relapsed",
-    "r/r": "relapsed",
-    "rr": "relapsed",
-    "relapsed/refractory": "relapsed",
-    "relapsed or refractory": "relapsed",
-    "复发难治": "relapsed",
-    "refractory": "refractory",
-    "primary refractory": "refractory",
-    "progressive": "refractory",
-    "progression": "refractory",
-    "progressive disease": "refractory",
-    "pd": "refractory",
-    "难治": "refractory",
-    "remission": "remission",
-    "complete remission": "remission",
-    "cr": "remission",
-    "缓解": "remission",
-}
-#: Aliases that lose information; the engine warns so a coordinator can be precise.
-AMBIGUOUS_STATUS = {"r/r", "rr", "relapsed/refractory", "relapsed or refractory", "复发难治"}
-
-SEX_ALIASES = {
-    "f": "female",
-    "woman": "female",
-    "女": "female",
-    "m": "male",
-    "man": "male",
-    "男": "male",
-}
-TRUE_WORDS = {"true", "yes", "y", "1", "是", "有"}
-FALSE_WORDS = {"false", "no", "n", "0", "否", "无"}
-POSITIVE_WORDS = {"positive", "pos", "+", "阳性", "yes", "expressed"}
-NEGATIVE_WORDS = {"negative", "neg", "-", "阴性", "no", "not expressed"}
-_IHC = re.compile(
-    r"^\s*(?:(?P<pct>\d+(?:\.\d+)?)\s*%)?\s*[:,;/ ]?\s*(?:(?P<int>[0-3])\s*\+?)?\s*$"
-    r"|^\s*(?P<int2>[0-3])\s*\+\s*[:,;/ ]?\s*(?P<pct2>\d+(?:\.\d+)?)\s*%\s*$"
-)
-
-
-class Ihc(Frozen):
-    """An immunohistochemistry result: percent of tumour cells at `intensity` or above."""
-
-    percent: float | None = Field(default=None, ge=0, le=100)
-    intensity: int | None = Field(default=None, ge=0, le=3)
-
-    def __str__(self) -> str:
-        pct = f"{self.percent:g}%" if self.percent is not None else "?%"
-        inten = f"{self.intensity}+" if self.intensity is not None else "?+"
-        return f"{pct} at {inten}"
-
-
-AntigenValue = Literal["positive", "negative"] | Ihc
-
-
-def parse_antigen_value(raw: Any) -> AntigenValue:
-    """'pos', '阳性', '60%:2+', '2+ 60%', {'percent': 60, 'intensity': 2} and the like."""
-    if isinstance(raw, Ihc):
-        return raw
-    if isinstance(raw, Mapping):
-        return Ihc.model_validate(dict(raw))
-    if isinstance(raw, bool):
-        return "positive" if raw else "negative"
-    text = str(raw).strip().casefold()
-    if text in POSITIVE_WORDS:
-        return "positive"
-    if text in NEGATIVE_WORDS:
-        return "negative"
-    match = _IHC.match(text)
-    if text and match and any(match.groups()):
-        pct = match["pct"] or match["pct2"]
-        inten = match["int"] or match["int2"]
-        return Ihc(
-            percent=float(pct) if pct is not None else None,
-            intensity=int(inten) if inten is not None else None,
-        )
-    raise ValueError(
-        f"'{raw}' is not an antigen result: use positive, negative, or percent:intensity "
-        "such as 60%:2+"
-    )
-
-
-def parse_bool(raw: Any) -> bool | None:
-    if raw is None or isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().casefold()
-    if text in TRUE_WORDS:
-        return True
-    if text in FALSE_WORDS:
-        return False
-    raise ValueError(f"'{raw}' is not yes or no")
-
-
-def _number_or_text(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value.strip()
-    return value
 
 
 class Profile(Frozen):
@@ -219,7 +122,7 @@ class Profile(Frozen):
     @classmethod
     def _labs(cls, value: Any) -> Any:
         if isinstance(value, Mapping):
-            return {str(k): _number_or_text(v) for k, v in value.items()}
+            return {str(k): number_or_text(v) for k, v in value.items()}
         return value
 
     @field_validator("disease_tempo", mode="before")
@@ -423,23 +326,6 @@ def _resolve_indication(profile: Profile, lexicon: Lexicon, warnings: list[str])
             f"(closest name '{found.matched}'); check it"
         )
     return found.code
-
-
-#: Status words a diagnosis text may carry ("relapsed DLBCL", "难治性多发性骨髓瘤"), most
-#: specific first; used only when disease_status itself is missing.
-DIAGNOSIS_STATUS_WORDS = (
-    ("primary refractory", "refractory"),
-    ("relapsed/refractory", "relapsed"),
-    ("r/r", "relapsed"),
-    ("复发难治", "relapsed"),
-    ("refractory", "refractory"),
-    ("难治", "refractory"),
-    ("relapsed", "relapsed"),
-    ("recurrent", "relapsed"),
-    ("复发", "relapsed"),
-    ("newly diagnosed", "newly_diagnosed"),
-    ("初治", "newly_diagnosed"),
-)
 
 
 def _status_from_diagnosis(profile: Profile, warnings: list[str]) -> Profile:

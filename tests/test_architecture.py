@@ -24,6 +24,7 @@ CORE = [
     "costs",
     "verdict",
     "patient",
+    "values",
     "vocab",
     "entry",
     "catalog",
