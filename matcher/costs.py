@@ -99,6 +99,8 @@ class CostEstimate:
     over_budget: bool | None = None
     """True when the low estimate exceeds the patient's budget (flagged, never hidden)."""
     notes: list[str] = field(default_factory=list)
+    track_note: str | None = None
+    """How the track's figures are built (the same for every option on the track)."""
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Every source id cited above -> title, url, date."""
 
@@ -176,6 +178,7 @@ def estimate(
         budget_cny=budget,
         over_budget=None if budget is None else low > budget,
         notes=_notes(base[0], drug_basis, profile, track, indication.bridging_required),
+        track_note=track.note,
         **_context(entry, track, model, profile, base, rate),
     )
 
@@ -373,8 +376,6 @@ def _notes(
         )
     if track.confidence == "low":
         notes.append(f"low confidence: {track.label} figures rest on thin sources")
-    if track.note:
-        notes.append(track.note)
     return notes
 
 

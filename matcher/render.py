@@ -133,10 +133,7 @@ def cost_lines(cost: dict[str, Any], currency: str = "CNY") -> list[str]:
         lines.append(f"      if {scenario['label'].lower()}: {cost_range(scenario, currency)}")
     us = cost.get("us_reference") or {}
     if us.get("usd_low") is not None:
-        lines.append(
-            f"      US comparison: USD {us['usd_low']:,.0f}–{us['usd_high']:,.0f} "
-            f"(complicated up to USD {us['complicated_usd_high']:,.0f})"
-        )
+        lines.append(f"      {us_comparison(us)}")
     listed = (cost.get("insurance") or {}).get("commercial_innovative_list")
     if listed is not None:
         on = "on" if listed else "not on"
@@ -144,6 +141,14 @@ def cost_lines(cost: dict[str, Any], currency: str = "CNY") -> list[str]:
     if cost.get("fx_rate"):
         lines.append(f"      at {cost['fx_rate']:g} CNY/USD ({cost.get('fx_date')})")
     return lines
+
+
+def us_comparison(us: dict[str, Any]) -> str:
+    """The same pathway at US prices, for the families who ask how it compares."""
+    return (
+        f"US comparison (same pathway at US prices): USD {us['usd_low']:,.0f}–"
+        f"{us['usd_high']:,.0f} (complicated up to USD {us['complicated_usd_high']:,.0f})"
+    )
 
 
 def cost_markdown(cost: dict[str, Any], currency: str = "CNY") -> list[str]:
@@ -161,8 +166,7 @@ def cost_markdown(cost: dict[str, Any], currency: str = "CNY") -> list[str]:
         lines.append(f"| {name} | {_amount(low)} | {_amount(high)} | {cites} |")
     us = cost.get("us_reference") or {}
     if us.get("usd_low") is not None:
-        lines += ["", f"US comparison: USD {us['usd_low']:,.0f}–{us['usd_high']:,.0f} "
-                      f"(complicated up to USD {us['complicated_usd_high']:,.0f})."]  # fmt: skip
+        lines += ["", us_comparison(us) + "."]
     return lines
 
 
