@@ -24,6 +24,7 @@ from matcher.cost_model import (
     InsuranceFact,
 )
 from matcher.entry import Confidence, Entry, Indication
+from matcher.errors import CartmatchError
 from matcher.patient import Patient, Profile
 
 CONFIDENCE_ORDER: tuple[Confidence, ...] = ("low", "medium", "high")
@@ -121,7 +122,7 @@ class CostEstimate:
         if currency.upper() == "CNY":
             return data
         if currency.upper() != "USD":
-            raise ValueError(f"currency must be CNY or USD, not '{currency}'")
+            raise CartmatchError(f"currency must be CNY or USD, not '{currency}'")
         data["currency"] = "USD"
         for item in [data, *data["components"], *data["scenarios"]]:
             item["low"], item["high"] = item["usd_low"], item["usd_high"]
@@ -146,7 +147,7 @@ def estimate(
     the total. Bridging is in the total when the patient's disease_tempo is rapid.
     """
     if fx is not None and fx <= 0:
-        raise ValueError(f"the exchange rate must be positive, not {fx}")
+        raise CartmatchError(f"the exchange rate must be positive, not {fx}")
     rate = fx or model.fx_cny_per_usd
     track_name, track = model.track_for(entry.track)
     profile = patient.profile if patient else None
@@ -279,7 +280,7 @@ def _chosen(
     if scenario is None:
         return []
     if scenario not in extra:
-        raise ValueError(f"unknown cost scenario '{scenario}'{did_you_mean(scenario, extra)}")
+        raise CartmatchError(f"unknown cost scenario '{scenario}'{did_you_mean(scenario, extra)}")
     return [line for line in extra[scenario] if line.name not in {b.name for b in base}]
 
 

@@ -222,3 +222,8 @@ def test_every_help_ends_with_an_example(runner, command):
     result = runner.invoke(cli, [*command, "--help"])
     assert result.exit_code == 0
     assert "Example" in result.stdout
+
+
+def test_a_bad_exchange_rate_is_a_usage_error(runner):
+    result = runner.invoke(cli, ["match", *DLBCL, "--fx", "-3"])
+    assert result.exit_code == 2 and "--fx" in result.stderr and "Traceback" not in result.output

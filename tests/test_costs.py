@@ -20,6 +20,7 @@ from matcher.catalog import Catalog, CatalogVersion
 from matcher.costs import CostEstimate, CostModel, estimate
 from matcher.engine import match
 from matcher.entry import Entry
+from matcher.errors import CartmatchError
 from matcher.loader import load_catalog, read_yaml
 from matcher.patient import Patient, load_patient
 from matcher.vocab import Lexicon
@@ -147,7 +148,7 @@ def test_complicated_scenario_is_higher(entries, model, raw):
     folded = axi_cel(entries, model, None, scenario="complicated")
     assert (folded.low, folded.high) == (complicated.low, complicated.high)
     assert folded.scenario_total("complicated") is None
-    with pytest.raises(ValueError, match="did you mean complicated"):
+    with pytest.raises(CartmatchError, match="did you mean complicated"):
         axi_cel(entries, model, None, scenario="complicatd")
 
 
@@ -262,7 +263,7 @@ def test_fx_changes_usd_and_nothing_else(entries, model, raw):
     assert other.usd_low == round(base.low / 6.5) != base.usd_low
     assert line(other, "hospitalisation").usd_high == round(216_000 / 6.5)
     assert other.us_reference == base.us_reference  # US figures are USD already
-    with pytest.raises(ValueError):
+    with pytest.raises(CartmatchError):
         axi_cel(entries, model, None, fx=0)
 
 
@@ -273,7 +274,7 @@ def test_currency_usd_view(entries, model):
     assert (usd["low"], usd["high"]) == (est.usd_low, est.usd_high)
     assert all(c["currency"] == "USD" and c["low"] == c["usd_low"] for c in usd["components"])
     assert est.converted("cny") == est.as_dict()
-    with pytest.raises(ValueError):
+    with pytest.raises(CartmatchError):
         est.converted("EUR")
 
 

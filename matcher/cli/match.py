@@ -82,7 +82,11 @@ def _profile_options(func: Any) -> Any:
     is_flag=True,
     help="Also show ineligible options (with the criterion that excludes them) and closed trials.",
 )
-@click.option("--fx", type=float, help="Exchange rate, CNY per USD (default: rules/costs.yaml).")
+@click.option(
+    "--fx",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Exchange rate, CNY per USD (default: rules/costs.yaml).",
+)
 @click.option(
     "--currency",
     type=click.Choice(["CNY", "USD"], case_sensitive=False),

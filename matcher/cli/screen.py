@@ -44,7 +44,11 @@ PATH = click.Path(dir_okay=False, path_type=Path)
     type=click.DateTime(["%Y-%m-%d"]),
     help="Reference date for ages from date_of_birth (default: today).",
 )
-@click.option("--fx", type=float, help="Exchange rate, CNY per USD (default: rules/costs.yaml).")
+@click.option(
+    "--fx",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Exchange rate, CNY per USD (default: rules/costs.yaml).",
+)
 @click.option(
     "--engine",
     type=click.Choice(["pandas", "dask"]),
