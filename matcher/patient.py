@@ -292,7 +292,17 @@ def _resolve_age(profile: Profile, today: date) -> int | None:
     return computed
 
 
+_CHILD_PUGH_VALUE = re.compile(r"^\s*(A\s*[56]|B\s*[789]|C\s*(1[0-5])|[ABC])\s*$", re.IGNORECASE)
+
+
 def _check_labs(profile: Profile) -> None:
+    child_pugh = profile.labs.get("child_pugh")
+    if isinstance(child_pugh, str) and not _CHILD_PUGH_VALUE.match(child_pugh):
+        raise ProfileError(
+            f"field 'labs.child_pugh': '{child_pugh}' is not a Child-Pugh class and score; "
+            "write A5-A6, B7-B9 or C10-C15 (or the class alone)",
+            field="labs.child_pugh",
+        )
     for name in profile.labs:
         if name not in KNOWN_LABS:
             raise ProfileError(

@@ -135,7 +135,7 @@ def match(
     raw = merge(raw, fields)
     catalog = app.catalog()
     reference = today.date() if today else date.today()
-    patient, warnings = load_patient(raw, catalog.lexicon, reference, source=profile or "profile")
+    patient, warnings = load_patient(raw, catalog.lexicon, reference, source=_source_name(profile))
     result = run_match(patient, catalog, warnings=warnings, include_all=include_all, fx=fx)
     if fmt == "json":
         click.echo(to_json(result.as_dict()))
@@ -143,6 +143,10 @@ def match(
         click.echo(match_markdown(result, currency), nl=False)
     else:
         click.echo(match_table(result, currency))
+
+
+def _source_name(profile: str | None) -> str:
+    return {"-": "standard input", None: "profile"}.get(profile, profile or "profile")
 
 
 @cli.command()
