@@ -160,5 +160,5 @@ def test_missing_status_is_read_from_the_diagnosis_with_a_warning(catalog):
 
 @pytest.mark.parametrize("value", ["Z9", "A9", "B12", "child"])
 def test_an_unreadable_child_pugh_is_rejected(catalog, value):
-    with pytest.raises(ProfileError, match="labs.child_pugh"):
+    with pytest.raises(ProfileError, match=r"labs\.child_pugh"):
         load_patient({"diagnosis": "HCC", "labs": {"child_pugh": value}}, catalog.lexicon, TODAY)
