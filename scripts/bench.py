@@ -257,7 +257,7 @@ def peak_run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 def screen(args: argparse.Namespace) -> None:
     from matcher.screen.bulk import screen_frame, screen_rows
-    from matcher.screen.files import open_source
+    from matcher.screen.readers import open_source
     from matcher.store import open_catalog
 
     n = args.n

@@ -25,7 +25,8 @@ from matcher.screen.bulk import (
     screen_chunk,
     split_result,
 )
-from matcher.screen.files import Chunk, Writer, open_source
+from matcher.screen.readers import Chunk, open_source
+from matcher.screen.writers import Writer
 
 ENGINES = ("pandas", "dask")
 CHUNK_ROWS = 50_000
