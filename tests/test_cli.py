@@ -215,9 +215,16 @@ def test_catalog_validate_fails_on_a_broken_copy_naming_file_and_field(runner, t
     assert "axi-cel.yaml line" in result.stderr and "track" in result.stderr
 
 
-@pytest.mark.parametrize(
-    "command", [[], ["match"], ["lookup"], ["show"], ["catalog"], ["catalog", "validate"]]
-)
+def _all_commands(group=cli, prefix=()):
+    yield prefix
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _all_commands(command, (*prefix, name))
+        else:
+            yield (*prefix, name)
+
+
+@pytest.mark.parametrize("command", list(_all_commands()), ids=lambda c: " ".join(c) or "cli")
 def test_every_help_ends_with_an_example(runner, command):
     result = runner.invoke(cli, [*command, "--help"])
     assert result.exit_code == 0
