@@ -325,8 +325,10 @@ def _resolve_indication(profile: Profile, lexicon: Lexicon, warnings: list[str])
         return code
     found = lexicon.resolve_diagnosis(profile.diagnosis or "")
     if found is None:
+        text = profile.diagnosis or ""
+        closest = did_you_mean(text, [d.name for d in lexicon.vocabulary.diseases])
         warnings.append(
-            f"diagnosis '{profile.diagnosis}' was not recognised: every disease criterion is "
+            f"diagnosis '{text}' was not recognised{closest}: every disease criterion is "
             "unknown; give an indication code or a standard disease name"
         )
         return None

@@ -72,6 +72,8 @@ def match_table(result: MatchResult, currency: str = "CNY") -> str:
     lines.append(f"tier order: {' > '.join(data['tier_order'])}")
     if not data["options"]:
         lines.append("No option matches this referral.")
+    if data["patient"].get("indication") is None and data["options"]:
+        return "\n".join([*lines, *_unrecognised_lines(data)])
     for option in data["options"]:
         lines.append("")
         lines.append(
@@ -91,6 +93,17 @@ def match_table(result: MatchResult, currency: str = "CNY") -> str:
     if hidden := hidden_line(data):
         lines += ["", hidden]
     return "\n".join(lines)
+
+
+def _unrecognised_lines(data: dict[str, Any]) -> list[str]:
+    """With no recognised disease every option hinges on the diagnosis: list them briefly."""
+    lines = ["", "Every option below depends on the diagnosis; confirm it first. Options:"]
+    for option in data["options"]:
+        lines.append(
+            f"{option['rank']:>3}. {option['entry_id']} / {option['indication_id']}  "
+            f"[{option['status'].upper()}]  {option['indication']}"
+        )
+    return lines
 
 
 def match_markdown(result: MatchResult, currency: str = "CNY") -> str:

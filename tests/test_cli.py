@@ -234,3 +234,11 @@ def test_every_help_ends_with_an_example(runner, command):
 def test_a_bad_exchange_rate_is_a_usage_error(runner):
     result = runner.invoke(cli, ["match", *DLBCL, "--fx", "-3"])
     assert result.exit_code == 2 and "--fx" in result.stderr and "Traceback" not in result.output
+
+
+def test_an_unrecognised_diagnosis_lists_options_briefly_and_asks_to_confirm(runner):
+    result = runner.invoke(cli, ["match", "--diagnosis", "Castleman disease", "--age", "40"])
+    assert result.exit_code == 0
+    assert "was not recognised" in result.stdout
+    assert "confirm it first" in result.stdout
+    assert "✓" not in result.stdout and "ELIGIBLE" not in result.stdout
