@@ -51,6 +51,7 @@ class Option:
             "tier": list(self.tier),
             "criteria": [v.as_dict() for v in self.verdicts],
             "missing": self.missing,
+            "excluded_by": [v.id for v in self.excluded_by],
             "notes": self.notes,
             "cost": self.cost.as_dict(),
         }

@@ -93,6 +93,7 @@ def test_all_shows_ineligible_with_the_excluding_criterion(runner):
     satri = next(o for o in options if o["entry_id"] == "satri-cel")
     assert satri["status"] == "ineligible"
     assert any(c["id"] == "disease" and c["outcome"] == "not_met" for c in satri["criteria"])
+    assert satri["excluded_by"] == ["disease"]
 
 
 @pytest.mark.parametrize(
