@@ -318,3 +318,12 @@ def test_yaml_syntax_error_names_line(tmp_path):
     path.write_text("id: axi-cel\nname: [unclosed\n", encoding="utf-8")
     with pytest.raises(CatalogError, match=r"axi-cel.yaml line \d+, column \d+: invalid YAML"):
         load_catalog(tmp_path / "catalog", ROOT / "rules")
+
+
+def test_messages_keep_the_case_of_class_names(catalog):
+    result = verdict(
+        catalog, {"prior_therapy": {"required": ["btk_inhibitor"]}}, prior_therapies=["ibrutinib"]
+    )
+    assert result.message == "Has received BTK inhibitor."
+    flag = verdict(catalog, {"flag": {"name": "cns_involvement", "must_be": False}})
+    assert flag.message == "CNS involvement not stated."

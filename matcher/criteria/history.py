@@ -115,7 +115,8 @@ class PriorTherapyCriterion(Node):
             parts.append("has received " + ", ".join(names(c) for c in spec.required))
         if spec.excluded:
             parts.append("no " + ", ".join(names(c) for c in spec.excluded))
-        return ("; ".join(parts) + ".").capitalize()
+        text = "; ".join(parts) + "."
+        return text[0].upper() + text[1:]
 
 
 class DiseaseStatusCriterion(Node):

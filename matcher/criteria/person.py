@@ -108,7 +108,7 @@ class FlagCriterion(Node):
 
     def describe(self) -> str:
         word = FLAG_WORDS[self.flag.name]
-        return word.capitalize() if self.flag.must_be else f"No {word}"
+        return word[0].upper() + word[1:] if self.flag.must_be else f"No {word}"
 
     def evaluate(self, ctx: Context) -> Verdict:
         name = self.flag.name
@@ -116,7 +116,7 @@ class FlagCriterion(Node):
         word = FLAG_WORDS[name]
         if value is None:
             return self._verdict(
-                Outcome.UNKNOWN, f"{word.capitalize()} not stated.", ask=FLAG_ASK[name]
+                Outcome.UNKNOWN, f"{word[0].upper() + word[1:]} not stated.", ask=FLAG_ASK[name]
             )
         said = word if value else f"no {word}"
         if value == self.flag.must_be:
