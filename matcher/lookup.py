@@ -76,7 +76,7 @@ def _by_antigen(query: str, catalog: Catalog) -> list[Hit]:
 def _by_disease(query: str, catalog: Catalog) -> list[Hit]:
     lexicon = catalog.lexicon
     found = lexicon.resolve_diagnosis(query)
-    if found is None:
+    if found is None or found.code is None:
         return []
     hits = []
     for entry in catalog.entries:

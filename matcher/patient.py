@@ -323,18 +323,37 @@ def _resolve_indication(profile: Profile, lexicon: Lexicon, warnings: list[str])
                 field="indication",
             )
         return code
-    found = lexicon.resolve_diagnosis(profile.diagnosis or "")
+    text = profile.diagnosis or ""
+    found = lexicon.resolve_diagnosis(text)
     if found is None:
-        text = profile.diagnosis or ""
         closest = did_you_mean(text, [d.name for d in lexicon.vocabulary.diseases])
         warnings.append(
             f"diagnosis '{text}' was not recognised{closest}: every disease criterion is "
             "unknown; give an indication code or a standard disease name"
         )
         return None
-    if found.method == "fuzzy":
+    names = ", ".join(lexicon.disease_name(c) for c in found.also)
+    if found.method == "ambiguous":
         warnings.append(
-            f"diagnosis '{profile.diagnosis}' read as {lexicon.disease_name(found.code)} "
+            f"diagnosis '{text}' names more than one disease ({names}): every disease criterion "
+            "is unknown; give the disease to treat as the indication"
+        )
+        return None
+    if found.method == "broad":
+        warnings.append(
+            f"diagnosis '{text}' names {names}: read as {lexicon.disease_name(found.code)}, "
+            "so subtype criteria stay unknown; give the disease to treat as the indication"
+        )
+    elif not found.certain:
+        warnings.append(
+            f"diagnosis '{text}' was not recognised (did you mean "
+            f"{lexicon.disease_name(found.code)}?): every disease criterion is unknown; correct "
+            "the spelling or give an indication code"
+        )
+        return None
+    elif found.method == "fuzzy":
+        warnings.append(
+            f"diagnosis '{text}' read as {lexicon.disease_name(found.code)} "
             f"(closest name '{found.matched}'); check it"
         )
     return found.code

@@ -18,6 +18,9 @@ from matcher.base import Frozen
 
 #: token_sort_ratio score above which a whole diagnosis is taken as a misspelt synonym.
 DIAGNOSIS_FUZZY_CUTOFF = 85
+#: token_sort_ratio score from which a misspelt diagnosis is matched on without confirmation
+#: ("multple myeloma"); below it the reading is only offered as "did you mean".
+DIAGNOSIS_FUZZY_CERTAIN = 92
 #: partial_ratio score above which a long synonym is taken as found (misspelt) inside the text.
 DIAGNOSIS_PARTIAL_CUTOFF = 90
 #: Synonyms shorter than this are never matched partially (too many false hits).
@@ -91,10 +94,20 @@ class Vocabulary(Frozen):
 class DiagnosisMatch:
     """How a diagnosis text was resolved."""
 
-    code: str
+    code: str | None
+    """None when the text names unrelated diseases (method "ambiguous")."""
     matched: str
-    method: str  # "code", "exact", "contains", "fuzzy"
+    method: str  # "code", "exact", "contains", "broad", "ambiguous", "fuzzy", "partial"
     score: float
+    also: tuple[str, ...] = ()
+    """For "broad" and "ambiguous": the diseases the text names."""
+
+    @property
+    def certain(self) -> bool:
+        """Whether the reading may be matched on without a human confirming it."""
+        if self.method == "partial":
+            return False
+        return self.method != "fuzzy" or self.score >= DIAGNOSIS_FUZZY_CERTAIN
 
 
 def text_key(text: str) -> str:
@@ -110,15 +123,18 @@ def compact_key(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
-def _contains(text: str, synonym: str) -> bool:
-    if _CJK.search(synonym):
-        return synonym in text
-    return re.search(rf"(?<![a-z0-9]){re.escape(synonym)}(?![a-z0-9])", text) is not None
+def _spaced(text: str) -> str:
+    """text_key without the case folding: for abbreviations matched in their own case."""
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"[\s\-_/,;:()\[\]'\"]+", " ", text).strip()
 
 
-def _contains_exact_case(text: str, name: str) -> bool:
-    pattern = rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])"
-    return re.search(pattern, text) is not None
+def _positions(key: str, name: str) -> list[int]:
+    """Where a (case-folded) name stands in the key as a whole word, or anywhere for Chinese."""
+    if _CJK.search(name):
+        return [m.start() for m in re.finditer(re.escape(name), key)]
+    pattern = rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])"
+    return [m.start() for m in re.finditer(pattern, key)]
 
 
 class Lexicon:
@@ -178,7 +194,12 @@ class Lexicon:
         return ancestor in self.ancestors(code)
 
     def resolve_diagnosis(self, text: str) -> DiagnosisMatch | None:
-        """The disease a free-text diagnosis names, or None when it cannot be told."""
+        """The disease a free-text diagnosis names, or None when nothing is recognised.
+
+        Every disease named in the text counts, not just the longest name: "SLE with lupus
+        nephritis" is lupus nephritis (the most specific), "DLBCL and FL" is their common
+        group (B-cell NHL), and "breast cancer, now DLBCL" is ambiguous (code None).
+        """
         key = text_key(text)
         if not key:
             return None
@@ -186,21 +207,57 @@ class Lexicon:
             code = self._disease_names[key]
             method = "code" if key == code else "exact"
             return DiagnosisMatch(code, text, method, 100.0)
-        found = [name for name in self._long_choices if _contains(key, name)]
-        if found:
-            best = max(found, key=len)
-            fuzzy = self._fuzzy_diagnosis(key)
-            # A misspelt longer name ("difuse large b-cell lymphoma") beats a shorter exact one
-            # found inside it ("large b cell lymphoma"): it is the more specific reading.
-            if fuzzy and len(fuzzy.matched) > len(best) and fuzzy.score >= DIAGNOSIS_PARTIAL_CUTOFF:
-                return fuzzy
-            return DiagnosisMatch(self._disease_names[best], best, "contains", 100.0)
-        original = unicodedata.normalize("NFKC", text)
-        short = [name for name in self._short_names if _contains_exact_case(original, name)]
-        if short:
-            best = max(short, key=len)
-            return DiagnosisMatch(self._short_names[best], best, "contains", 100.0)
-        return self._fuzzy_diagnosis(key)
+        mentions = self._mentions(text, key)
+        if not mentions:
+            return self._fuzzy_diagnosis(key)
+        longest = max((name for _, _, name, _ in mentions), key=len)
+        fuzzy = self._fuzzy_diagnosis(key)
+        # A misspelt longer name ("difuse large b-cell lymphoma") beats a shorter exact one
+        # found inside it ("large b cell lymphoma"): it is the more specific reading.
+        if (
+            fuzzy
+            and fuzzy.method == "fuzzy"
+            and fuzzy.certain
+            and len(fuzzy.matched) > len(longest)
+        ):
+            return fuzzy
+        return self._most_specific(mentions)
+
+    def _mentions(self, text: str, key: str) -> list[tuple[int, int, str, str]]:
+        """Every disease name in the text as (start, end, name, code), none inside another."""
+        found = []
+        for name in self._long_choices:
+            for start in _positions(key, name):
+                found.append((start, start + len(name), name, self._disease_names[name]))
+        spaced = _spaced(text)
+        for name, code in self._short_names.items():
+            pattern = rf"(?<![A-Za-z0-9]){re.escape(_spaced(name))}(?![A-Za-z0-9])"
+            for hit in re.finditer(pattern, spaced):
+                found.append((hit.start(), hit.end(), name, code))
+        found.sort(key=lambda m: m[0] - m[1])  # longest first
+        kept: list[tuple[int, int, str, str]] = []
+        for mention in found:
+            if not any(k[0] <= mention[0] and mention[1] <= k[1] for k in kept):
+                kept.append(mention)
+        return kept
+
+    def _most_specific(self, mentions: list[tuple[int, int, str, str]]) -> DiagnosisMatch:
+        codes = list(dict.fromkeys(code for _, _, _, code in mentions))
+        # A broader disease named beside a narrower one adds nothing (SLE beside LN).
+        specific = [c for c in codes if not any(c != o and self.is_within(o, c) for o in codes)]
+        names = ", ".join(name for _, _, name, _ in mentions)
+        if len(specific) == 1:
+            return DiagnosisMatch(specific[0], names, "contains", 100.0)
+        common = self.common_ancestor(specific)
+        if common is not None and self.diseases[common].parent is not None:
+            return DiagnosisMatch(common, names, "broad", 100.0, tuple(specific))
+        return DiagnosisMatch(None, names, "ambiguous", 100.0, tuple(specific))
+
+    def common_ancestor(self, codes: list[str]) -> str | None:
+        """The nearest disease every code is within, or None."""
+        chains = [self.ancestors(c) for c in codes]
+        shared = set(chains[0]).intersection(*chains[1:])
+        return next((c for c in chains[0] if c in shared), None)
 
     def _fuzzy_diagnosis(self, key: str) -> DiagnosisMatch | None:
         whole = process.extractOne(
@@ -223,7 +280,7 @@ class Lexicon:
             score_cutoff=DIAGNOSIS_PARTIAL_CUTOFF,
         )
         if part:
-            return DiagnosisMatch(self._disease_names[part[0]], part[0], "fuzzy", part[1])
+            return DiagnosisMatch(self._disease_names[part[0]], part[0], "partial", part[1])
         return None
 
     def disease_code(self, text: str) -> str | None:

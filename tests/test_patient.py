@@ -162,3 +162,20 @@ def test_missing_status_is_read_from_the_diagnosis_with_a_warning(catalog):
 def test_an_unreadable_child_pugh_is_rejected(catalog, value):
     with pytest.raises(ProfileError, match=r"labs\.child_pugh"):
         load_patient({"diagnosis": "HCC", "labs": {"child_pugh": value}}, catalog.lexicon, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("text", "indication", "words"),
+    [
+        pytest.param("history of breast cancer, now DLBCL", None, "names more than one disease",
+                     id="ambiguous"),
+        pytest.param("DLBCL transformed from FL", "lbcl", "read as Large B-cell lymphoma",
+                     id="broad"),
+        pytest.param("multple myeloma", "mm", "read as Multiple myeloma", id="clear-typo"),
+        pytest.param("lymphomma of the stomach wall", None, "not recognised", id="unclear"),
+    ],
+)  # fmt: skip
+def test_uncertain_diagnoses_are_not_matched_on_silently(catalog, text, indication, words):
+    patient, warnings = load_patient({"diagnosis": text}, catalog.lexicon, TODAY)
+    assert patient.indication == indication
+    assert any(words in w for w in warnings), warnings

@@ -79,3 +79,20 @@ def test_therapies_map_to_classes(catalog, therapy, cls):
 
 def test_a_specific_car_t_is_also_a_car_t(catalog):
     assert "car_t" in catalog.lexicon.therapy_classes_of("cilta-cel")
+
+
+@pytest.mark.parametrize(
+    ("text", "method", "code"),
+    [
+        pytest.param("系统性红斑狼疮伴狼疮肾炎", "contains", "lupus_nephritis", id="most-specific"),
+        pytest.param("DLBCL transformed from FL", "broad", "lbcl", id="common-group-lbcl"),
+        pytest.param("DLBCL (prior Hodgkin lymphoma)", "broad", "lymphoma", id="common-group"),
+        pytest.param("history of breast cancer, now DLBCL", "ambiguous", None, id="unrelated"),
+        pytest.param("anaplastic large cell lymphoma", "exact", "alcl", id="t-cell-not-b-cell"),
+        pytest.param("chronic myeloid leukemia", "exact", "cml", id="cml-not-aml"),
+        pytest.param("smoldering myeloma", "exact", "smoldering_myeloma", id="smm-not-mm"),
+    ],
+)
+def test_every_disease_named_counts(catalog, text, method, code):
+    found = catalog.lexicon.resolve_diagnosis(text)
+    assert (found.method, found.code) == (method, code)
