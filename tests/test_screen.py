@@ -300,11 +300,13 @@ def test_formats_in_and_out_give_the_same_results(runner, db, tmp_path, fmt_in, 
     got = got[want.columns].astype(object).where(got[want.columns].notna(), None)
     want = want.astype(object).where(want.notna(), None)
     assert got.to_dict("records") == want.to_dict("records")
-    if fmt_in in ("json", "jsonl"):  # line numbers as the file shows them
-        lines = sorted(set(pd.read_parquet(out)["line"]))
+    lines = sorted(set(pd.read_parquet(out)["line"])) if fmt_out == "parquet" else None
+    if fmt_in == "jsonl":  # line numbers as the file shows them
         text = src.read_text(encoding="utf-8").splitlines()
-        starts = [n for n, line in enumerate(text, start=1) if line.startswith(("  {", "{"))]
+        starts = [n for n, line in enumerate(text, start=1) if line.startswith("{")]
         assert lines == starts and len(lines) == len(GOOD)
+    elif fmt_in == "json":  # items of an array numbered 1..N, whatever the layout
+        assert lines == list(range(1, len(GOOD) + 1))
 
 
 def test_encodings_detected_given_or_refused(runner, db, tmp_path):
@@ -363,6 +365,71 @@ def test_jsonl_bad_lines_and_trailing_blank_lines(runner, db, tmp_path):
     assert reasons[0][0] == "2" and "invalid JSON" in reasons[0][1]
     assert reasons[1][0] == "3" and "expected a JSON object" in reasons[1][1]
     assert reasons[2] == ("4", "empty row")
+
+
+def test_compact_json_array_items_are_rows_each_with_its_own_number(runner, db, tmp_path):
+    # json.dump's default layout: the whole array on one line
+    records = [
+        {"referral_id": "A", "diagnosis": "DLBCL", "prior_lines": 2},
+        {"referral_id": "B", "diagnosis": "DLBCL", "colour": "blue"},
+        {"referral_id": "C", "diagnosis": "multiple myeloma", "age": 66},
+    ]
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps(records), encoding="utf-8")
+    assert src.read_text(encoding="utf-8").count("\n") == 0
+    result = screen(runner, src, "-o", tmp_path / "out.csv")
+    assert result.exit_code == 0, result.output
+    assert "rows in 3 = screened 2 + rejected 1" in result.stderr
+    assert "rejected rows with item number and reason" in result.stderr
+    rows = rows_of(tmp_path / "out.csv")
+    assert sorted({(r["line"], r["referral_id"]) for r in rows}) == [("1", "A"), ("3", "C")]
+    errors = rows_of(tmp_path / "out.errors.csv")
+    column = json.dumps(records).index('{"referral_id": "B"') + 1
+    assert [(e["line"], e["referral_id"], e["field"]) for e in errors] == [("2", "B", "colour")]
+    assert errors[0]["reason"].startswith(f"item 2 (line 1, column {column}): unknown field")
+    saved = db_rows(db, "SELECT row_number, referral_id FROM screening_referrals ORDER BY 1")
+    assert saved == [(1, "A"), (3, "C")]
+
+
+def test_json_array_items_rejected_while_reading_are_reported_each(runner, db, tmp_path):
+    text = '[{"diagnosis": "DLBCL"}, [1], "x", {},\n  {"diagnosis": "MM", "age": 70}]'
+    src = tmp_path / "in.json"
+    src.write_text(text, encoding="utf-8")
+    result = screen(runner, src, "-o", tmp_path / "out.csv", "--no-save", "--chunk-rows", "2")
+    assert result.exit_code == 0, result.output
+    assert "rows in 5 = screened 2 + rejected 3 (1 of them empty)" in result.stderr
+    assert sorted({r["line"] for r in rows_of(tmp_path / "out.csv")}) == ["1", "5"]
+    errors = [(e["line"], e["reason"]) for e in rows_of(tmp_path / "out.errors.csv")]
+    not_an_object = "expected a JSON object of profile fields, got"
+    list_at, str_at = text.index("[1]") + 1, text.index('"x"') + 1  # columns count from 1
+    assert errors == [
+        ("2", f"item 2 (line 1, column {list_at}): {not_an_object} list"),
+        ("3", f"item 3 (line 1, column {str_at}): {not_an_object} str"),
+        ("4", "empty row"),
+    ]
+
+
+def test_csv_lines_after_a_quoted_multiline_cell_are_the_lines_rows_start_on(runner, db, tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text(
+        "referral_id,diagnosis,age,notes\n"  # line 1
+        'A,DLBCL,54,""\n'  # line 2
+        'B,DLBCL,61,"seen in clinic\non Monday\nand again"\n'  # lines 3-5
+        "C,multiple myeloma,66,\n"  # line 6
+        "D,DLBCL,abc,\n"  # line 7: rejected (age)
+        "E,DLBCL,70,,surplus\n",  # line 8: rejected (too many cells)
+        encoding="utf-8",
+    )
+    result = screen(runner, src, "-o", tmp_path / "out.csv", "--no-save")
+    assert result.exit_code == 0, result.output
+    assert "rows in 5 = screened 2 + rejected 3" in result.stderr
+    shown = sorted({(r["line"], r["referral_id"]) for r in rows_of(tmp_path / "out.csv")})
+    assert shown == [("2", "A"), ("6", "C")]
+    errors = [
+        (e["line"], e["referral_id"], e["reason"]) for e in rows_of(tmp_path / "out.errors.csv")
+    ]
+    assert [e[:2] for e in errors] == [("3", "B"), ("7", "D"), ("8", "E")]
+    assert all(reason.startswith(f"line {line}: ") for line, _, reason in errors)
 
 
 def test_all_shows_ineligible_options_with_what_excludes_them(runner, db, tmp_path):

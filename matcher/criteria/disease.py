@@ -107,49 +107,65 @@ class AntigenCriterion(Node):
         return self._ihc(value, test)
 
     def _ihc(self, value: Ihc, test: str) -> Verdict:
+        """IHC against a threshold. The patient's percent counts cells at *their* intensity or
+        above, so a result at another intensity decides only when it settles the question."""
         req = self.antigen
         min_pct = req.min_percent or 0
         min_int = req.min_intensity if req.min_intensity is not None else 1
+        shown = str(value)
+        if value.percent == 0 or value.intensity == 0:
+            return self._verdict(Outcome.NOT_MET, f"{req.name} IHC {value}: no staining.",
+                                 value=shown)  # fmt: skip
         if value.percent is None or value.intensity is None:
-            return self._verdict(
-                Outcome.UNKNOWN,
-                f"{req.name} IHC {value} is incomplete.",
-                value=str(value),
-                ask=f"{test} with both percent of cells and intensity",
-            )
+            ask = f"{test} with both percent of cells and intensity"
+            return self._verdict(Outcome.UNKNOWN, f"{req.name} IHC {value} is incomplete.",
+                                 value=shown, ask=ask)  # fmt: skip
         if not (req.min_percent or req.min_intensity) and value.percent < WEAK_STAINING_PERCENT:
             return self._verdict(
                 Outcome.UNKNOWN,
                 f"{req.name} IHC {value} is weak or focal and the cut-off is not stated.",
-                value=str(value),
+                value=shown,
                 ask=f"confirmation that {req.name} {value} counts as positive under the protocol",
             )
-        if value.intensity >= min_int and value.percent >= min_pct and value.percent > 0:
+        if value.intensity >= min_int and value.percent >= min_pct:
             return self._verdict(
-                Outcome.MET, f"{req.name} {value} meets {self.describe()}.", value=str(value)
+                Outcome.MET, f"{req.name} {value} meets {self.describe()}.", value=shown
+            )
+        if value.intensity <= min_int and value.percent < min_pct:
+            # Cells at the required intensity are at most those at the patient's (lower) one.
+            return self._verdict(
+                Outcome.NOT_MET, f"{req.name} {value} is below {self.describe()}.", value=shown
             )
         return self._verdict(
-            Outcome.NOT_MET,
-            f"{req.name} {value} is below {self.describe()}.",
-            value=str(value),
+            Outcome.UNKNOWN,
+            f"{req.name} {value} does not say how many cells stain at {min_int}+ or above.",
+            value=shown,
+            ask=f"{test}: percent of tumour cells at {min_int}+ or above",
         )
 
     def _negative(self, value: Any, test: str) -> Verdict:
+        """Negativity by IHC as ASCO/CAP read HER2 in gastric cancer: 0 or 1+ negative, 3+
+        (in 10% of cells or more) positive, 2+ equivocal and settled by ISH."""
         name = self.antigen.name
         if value == "negative":
             return self._verdict(Outcome.MET, f"{name} negative.", value=value)
         if value == "positive":
             return self._verdict(Outcome.NOT_MET, f"{name} positive.", value=value)
-        # IHC 0 or 1+ is negative; 3+ positive; 2+ equivocal and needs ISH (ASCO/CAP HER2).
-        if value.intensity is not None and (value.intensity <= 1 or value.percent == 0):
-            return self._verdict(Outcome.MET, f"{name} IHC {value}: negative.", value=str(value))
-        if value.intensity == 3 and (value.percent or 0) > 10:
+        shown = str(value)
+        if value.percent == 0 or (value.intensity is not None and value.intensity <= 1):
+            return self._verdict(Outcome.MET, f"{name} IHC {value}: negative.", value=shown)
+        if value.intensity == 3 and (value.percent is None or value.percent >= 10):
+            return self._verdict(Outcome.NOT_MET, f"{name} IHC {value}: positive.", value=shown)
+        if value.intensity is None:
             return self._verdict(
-                Outcome.NOT_MET, f"{name} IHC {value}: positive.", value=str(value)
+                Outcome.UNKNOWN,
+                f"{name} IHC {value} gives no intensity.",
+                value=shown,
+                ask=f"{test} with the intensity score (0, 1+, 2+, 3+)",
             )
         return self._verdict(
             Outcome.UNKNOWN,
             f"{name} IHC {value} is equivocal.",
-            value=str(value),
+            value=shown,
             ask=f"{name} in-situ hybridisation (ISH) to settle equivocal IHC",
         )

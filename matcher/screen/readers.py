@@ -1,11 +1,21 @@
 """Files of referrals in: formats from the file extension, read in chunks of rows.
 
-Inputs: CSV (and TSV), XLSX, JSON (an array of objects) and JSON Lines, each row with its line
-number as a spreadsheet or an editor shows it (CSV and XLSX: the header is line 1). Text is
-UTF-8, UTF-8 with a BOM, or GB18030 (GBK) as a Chinese Excel saves it: detected, or given. A
-row that cannot even be split into cells (too many cells, invalid JSON) is rejected here with
-its reason; empty rows are passed on and rejected as such; empty rows at the very end of a
-file are not rows and only counted.
+Inputs: CSV (and TSV), XLSX, JSON (an array of objects) and JSON Lines. Every row has a
+number, unique and increasing through the file, that identifies it (the index of the referral
+frame) and is the `line` column of the results and errors files:
+
+- CSV, TSV and XLSX: the line a spreadsheet or an editor shows the row starting on (the
+  header is line 1; a quoted cell over several lines makes the rows after it start further
+  down, and they are numbered so);
+- JSON Lines: the line of the file;
+- JSON array: the item's place in the array, 1 to N, whatever the layout (`json.dump` writes
+  every item on one line, so the line alone cannot tell items apart). Errors name the item
+  and where it starts as an editor shows it: "item 3 (line 1, column 85): ...".
+
+Text is UTF-8, UTF-8 with a BOM, or GB18030 (GBK) as a Chinese Excel saves it: detected, or
+given. A row that cannot even be split into cells (too many cells, invalid JSON, a JSON item
+that is not an object) is rejected here with its reason; empty rows are passed on and rejected
+as such; empty rows at the very end of a file are not rows and only counted.
 """
 
 from __future__ import annotations
@@ -19,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from matcher.errors import InputFileError
 from matcher.patient import unflatten
@@ -52,15 +64,33 @@ def input_format(path: Path) -> str:
 
 @dataclass
 class Chunk:
-    """Rows read: a referral frame (index = line numbers) and rows rejected while reading."""
+    """Rows read: a referral frame (index = row numbers, see the module docstring) and rows
+    rejected while reading."""
 
     frame: Any
     rejected: list[tuple[int, str | None, str]] = field(default_factory=list)
-    """(line, referral id if known, reason)."""
+    """(row number, referral id if known, reason)."""
+    positions: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """JSON array items: row number -> (line, column) where the item starts."""
 
     @property
     def rows(self) -> int:
         return len(self.frame) + len(self.rejected)
+
+    def located(self, errors: Any) -> Any:
+        """Rows for the errors file with a reason that begins "line N:" for a JSON array item
+        N (screening says "line" for every row number) naming the item and where it starts."""
+        if not self.positions or not len(errors):
+            return errors
+        reasons = []
+        for number, reason in zip(errors["line"].tolist(), errors["reason"].tolist(), strict=True):
+            prefix = f"line {number}:"
+            if number in self.positions and isinstance(reason, str) and reason.startswith(prefix):
+                reason = _item(number, *self.positions[number]) + reason[len(prefix) - 1 :]
+            reasons.append(reason)
+        errors = errors.copy()
+        errors["reason"] = pd.array(reasons, dtype="str")
+        return errors
 
 
 @dataclass
@@ -75,7 +105,7 @@ class Source:
     """Empty rows after the last row with data: not rows, only counted."""
 
     def chunks(self, size: int) -> Iterator[Chunk]:
-        """The rows in chunks of about `size`, each row with its line number."""
+        """The rows in chunks of about `size`, each row with its row number."""
         if self.format in ("csv", "tsv"):
             yield from self._csv_chunks(size)
             return
@@ -88,8 +118,12 @@ class Source:
         lines: list[int] = []
         cells: list[list[Any]] = []
         rejected: list[tuple[int, str | None, str]] = []
+        positions: dict[int, tuple[int, int]] = {}
         pending: list[tuple[int, Any]] = []  # empty rows, kept until a row with data follows
         for line, row in rows:
+            if isinstance(row, Positioned):
+                positions[line] = row.position
+                row = row.row
             if type(row) is list and not pending:  # the common case: a row with data
                 lines.append(line)
                 cells.append(row)
@@ -108,11 +142,11 @@ class Source:
                         cells.append(item if item is not None else [])
                 pending = []
             if len(lines) + len(rejected) >= size:
-                yield self._chunk(columns, lines, cells, rejected)
-                lines, cells, rejected = [], [], []
+                yield self._chunk(columns, lines, cells, rejected, positions)
+                lines, cells, rejected, positions = [], [], [], {}
         self.trailing_empty = len(pending)
         if lines or rejected:
-            yield self._chunk(columns, lines, cells, rejected)
+            yield self._chunk(columns, lines, cells, rejected, positions)
 
     def _chunk(
         self,
@@ -120,17 +154,19 @@ class Source:
         lines: list[int],
         cells: list[Any],
         rejected: list[tuple[int, str | None, str]],
+        positions: dict[int, tuple[int, int]] | None = None,
     ) -> Chunk:
         if self.format in ("json", "jsonl"):
             columns, cells = _json_columns(cells)
         width = len(columns or [])
         rows = [row if len(row) == width else row + [None] * (width - len(row)) for row in cells]
-        return Chunk(referral_frame(columns or [], rows, lines), rejected)
+        return Chunk(referral_frame(columns or [], rows, lines), rejected, positions or {})
 
     # -- CSV --------------------------------------------------------------------------------
 
     def _csv_chunks(self, size: int) -> Iterator[Chunk]:
-        """CSV rows straight into chunks (the hot loop of a large run)."""
+        """CSV rows straight into chunks (the hot loop of a large run). A row's line is the
+        physical line it starts on: the reader counts the lines inside quoted cells too."""
         delimiter = "\t" if self.format == "tsv" else ","
         with open(self.path, encoding=self.encoding, newline="") as handle:
             reader = csv.reader(handle, delimiter=delimiter)
@@ -140,7 +176,9 @@ class Source:
             cells: list[list[str]] = []
             rejected: list[tuple[int, str | None, str]] = []
             empty: list[int] = []  # kept until a row with data follows: trailing ones are not rows
-            for line, row in enumerate(reader, start=2):
+            start = reader.line_num + 1  # the line the next row starts on
+            for row in reader:
+                line, start = start, reader.line_num + 1
                 if not any(row):
                     empty.append(line)
                     continue
@@ -215,9 +253,10 @@ class Source:
                 except json.JSONDecodeError as error:
                     yield line, Rejected(None, f"line {line}: invalid JSON ({error.msg})")
                     continue
-                yield line, _json_record(data, line)
+                yield line, _json_record(data, f"line {line}")
 
     def _json_rows(self) -> Iterator[tuple[int, Any]]:
+        """(item number 1..N, its record as a Positioned): one row per array item."""
         text = self.path.read_text(encoding=self.encoding)
         decoder = json.JSONDecoder()
         pos = _skip_space(text, 0)
@@ -227,10 +266,16 @@ class Source:
                 "for one object per line name the file .jsonl",
                 path=str(self.path),
             )
-        pos, line, counted = _skip_space(text, pos + 1), 1, 0
+        pos, line, counted, line_start = _skip_space(text, pos + 1), 1, 0, 0
+        item = 0
         while text[pos : pos + 1] != "]":
-            line += text.count("\n", counted, pos)
+            newlines = text.count("\n", counted, pos)
+            if newlines:
+                line += newlines
+                line_start = text.rfind("\n", counted, pos) + 1
             counted = pos
+            item += 1
+            column = pos - line_start + 1
             try:
                 data, pos = decoder.raw_decode(text, pos)
             except json.JSONDecodeError as error:
@@ -239,13 +284,14 @@ class Source:
                     f"({error.msg}); fix the file and run again",
                     path=str(self.path),
                 ) from None
-            yield line, _json_record(data, line)
+            where = _item(item, line, column)
+            yield item, Positioned(_json_record(data, where), (line, column))
             pos = _skip_space(text, pos)
             if text[pos : pos + 1] == ",":
                 pos = _skip_space(text, pos + 1)
             elif text[pos : pos + 1] != "]":
                 raise InputFileError(
-                    f"{self.path}: invalid JSON after the referral on line {line} "
+                    f"{self.path}: invalid JSON after the referral {where} "
                     "(expected , or ]); fix the file and run again",
                     path=str(self.path),
                 )
@@ -260,6 +306,19 @@ class Header:
 class Rejected:
     referral_id: str | None
     reason: str
+
+
+@dataclass
+class Positioned:
+    """A row (as the row readers give it) of a JSON array item, with where the item starts."""
+
+    row: Any
+    position: tuple[int, int]
+    """(line, column), 1-based, as an editor shows them."""
+
+
+def _item(number: int, line: int, column: int) -> str:
+    return f"item {number} (line {line}, column {column})"
 
 
 def open_source(path: Path, encoding: str | None = None) -> Source:
@@ -373,11 +432,11 @@ def _skip_space(text: str, pos: int) -> int:
     return pos
 
 
-def _json_record(data: Any, line: int) -> Any:
+def _json_record(data: Any, where: str) -> Any:
     if not isinstance(data, dict):
         return Rejected(
             None,
-            f"line {line}: expected a JSON object of profile fields, got {type(data).__name__}",
+            f"{where}: expected a JSON object of profile fields, got {type(data).__name__}",
         )
     if not data:
         return None

@@ -91,7 +91,8 @@ class Summary:
             + (f": {statuses}" if statuses else "")
             + f"), {self.without_options:,} with none"
         )
-        out.append(f"results: {self.output}; rejected rows with line and reason: {self.errors}")
+        where = "item number" if self.format == "json" else "line"
+        out.append(f"results: {self.output}; rejected rows with {where} and reason: {self.errors}")
         if self.trailing_empty:
             out.append(f"ignored {self.trailing_empty:,} empty line(s) at the end of the file")
         rate = self.rows_in / self.seconds if self.seconds else 0
@@ -154,6 +155,7 @@ def run_screen(
         screened = _screened(chunks, catalog, settings)
         for n, (chunk, (result, profiles)) in enumerate(screened, start=1):
             shown, bad = split_result(result, chunk.rejected)
+            bad = chunk.located(bad)
             if writing is not None:
                 writing.result()
             writing = pool.submit(_write, results.writer, rejects.writer, shown, bad)
