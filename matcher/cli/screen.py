@@ -25,7 +25,8 @@ PATH = click.Path(dir_okay=False, path_type=Path)
 @click.option(
     "--errors",
     type=PATH,
-    help="Rejected rows with line and reason (default: OUTPUT's name + .errors.csv).",
+    help="Rejected rows with line (JSON array: item number) and reason "
+    "(default: OUTPUT's name + .errors.csv).",
 )
 @click.option(
     "--no-save", is_flag=True, help="Do not record the run (nor the referrals) in the database."
