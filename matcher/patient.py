@@ -21,6 +21,7 @@ from matcher.values import (
     KNOWN_LABS,
     SEX_ALIASES,
     STATUS_ALIASES,
+    UNRECOGNISED_THERAPY,
     AntigenValue,
     Ihc,
     number_or_text,
@@ -388,6 +389,9 @@ def _therapy_classes(
         if not found:
             unknown.append(therapy)
         classes.extend(c for c in found if c not in classes)
+    if unknown:
+        # A pseudo-class: therapy criteria must not take the list as complete.
+        classes.append(UNRECOGNISED_THERAPY)
     return tuple(classes), unknown
 
 

@@ -14,6 +14,9 @@ from pydantic import Field
 
 from matcher.base import Frozen
 
+#: Pseudo-class in a patient's prior-therapy classes when a listed therapy was not recognised.
+UNRECOGNISED_THERAPY = "unrecognised_therapy"
+
 #: Labs a profile may carry, with what they mean; anything else is a typo or unsupported.
 KNOWN_LABS = {
     "egfr": "eGFR, mL/min/1.73m²",

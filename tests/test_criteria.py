@@ -362,3 +362,16 @@ def test_messages_keep_the_case_of_class_names(catalog):
     assert result.message == "Has received BTK inhibitor."
     flag = verdict(catalog, {"flag": {"name": "cns_involvement", "must_be": False}})
     assert flag.message == "CNS involvement not stated."
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [{"prior_therapy": {"excluded": ["car_t"]}}, {"prior_therapy": {"required": ["imid"]}}],
+    ids=["exclusion", "requirement"],
+)
+def test_an_unrecognised_prior_therapy_leaves_therapy_criteria_unknown(catalog, spec):
+    result = verdict(catalog, spec, prior_therapies=["VRd", "LCAR-X99 trial product"])
+    if "required" in spec["prior_therapy"]:
+        assert result.outcome is Outcome.MET  # VRd has an IMiD: the unknown one cannot undo it
+    else:
+        assert result.outcome is Outcome.UNKNOWN and "not recognised" in result.message

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from matcher.base import Frozen
 from matcher.criteria.node import Context, Node, Range
 from matcher.patient import DiseaseStatus
+from matcher.values import UNRECOGNISED_THERAPY
 from matcher.verdict import Outcome, Verdict
 
 
@@ -97,6 +98,16 @@ class PriorTherapyCriterion(Node):
                 value=list(had),
             )
         lacking = [c for c in spec.required if c not in had]
+        if UNRECOGNISED_THERAPY in had and (lacking or spec.excluded):
+            wanted = [*(names(c) for c in lacking), *(f"no {names(c)}" for c in spec.excluded)]
+            return self._verdict(
+                Outcome.UNKNOWN,
+                "Some prior therapies were not recognised, so this cannot be settled: "
+                + "; ".join(wanted)
+                + ".",
+                value=list(had),
+                ask="what each unrecognised prior therapy was (drug class, CAR-T target)",
+            )
         if lacking:
             return self._verdict(
                 Outcome.NOT_MET,
