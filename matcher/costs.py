@@ -12,6 +12,7 @@ display, so --fx changes USD figures and nothing else (the ranking uses the CNY 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
@@ -146,8 +147,8 @@ def estimate(
     scenario (bridging, severe_crs_icans, extended_stay, complicated, several_infusions) into
     the total. Bridging is in the total when the patient's disease_tempo is rapid.
     """
-    if fx is not None and fx <= 0:
-        raise CartmatchError(f"the exchange rate must be positive, not {fx}")
+    if fx is not None and not (math.isfinite(fx) and fx > 0):
+        raise CartmatchError(f"the exchange rate must be a positive number, not {fx}")
     rate = fx or model.fx_cny_per_usd
     track_name, track = model.track_for(entry.track)
     profile = patient.profile if patient else None

@@ -23,6 +23,8 @@ from matcher.errors import CatalogError
 HEADER = "# yaml-language-server: $schema=../../rules/entry.schema.json\n"
 _DURATION = re.compile(r"^\s*(\d+)\s*(d|days?|w|weeks?|m|months?|y|years?)?\s*$", re.I)
 _DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+#: The longest age threshold `parse_duration` accepts: 100 years.
+MAX_DURATION_DAYS = 100 * 365
 
 
 class _Dumper(yaml.SafeDumper):
@@ -107,11 +109,20 @@ def export_catalog(catalog: Catalog, folder: Path) -> dict[str, list[str]]:
 
 
 def parse_duration(text: str) -> int:
-    """'180d', '26w', '6m' (30 days), '1y' (365 days) or a number of days -> days."""
+    """'180d', '26w', '6m' (30 days), '1y' (365 days) or a number of days -> days.
+
+    At most MAX_DURATION_DAYS (100 years); CatalogError on anything else.
+    """
     match = _DURATION.match(text)
     if not match:
         raise CatalogError(f"'{text}' is not a duration; write it like 180d, 26w, 6m or 1y")
     unit = (match[2] or "d")[0].lower()
+    digits = match[1].lstrip("0")
+    if len(digits) > len(str(MAX_DURATION_DAYS)) or int(match[1]) * _DAYS[unit] > MAX_DURATION_DAYS:
+        raise CatalogError(
+            f"'{text.strip()}' is more than 100 years; write an age threshold like 180d, 26w, "
+            "6m or 1y"
+        )
     return int(match[1]) * _DAYS[unit]
 
 
@@ -134,7 +145,7 @@ def stale_entries(catalog: Catalog, older_than_days: int, today: date) -> list[d
     A fact without its own `last_verified` is covered by its entry's; the entry's date is
     reported when it covers at least one fact.
     """
-    cutoff = today - timedelta(days=older_than_days)
+    cutoff = today - timedelta(days=min(older_than_days, (today - date.min).days))
     out = []
     for entry in catalog.entries:
         covered = 0

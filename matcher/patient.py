@@ -6,6 +6,7 @@ with a message naming the field; unknown keys are rejected with a "did you mean"
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -19,6 +20,8 @@ from matcher.values import (
     AMBIGUOUS_STATUS,
     DIAGNOSIS_STATUS_WORDS,
     KNOWN_LABS,
+    LAB_RANGES,
+    MAX_AGE,
     SEX_ALIASES,
     STATUS_ALIASES,
     UNRECOGNISED_THERAPY,
@@ -56,7 +59,7 @@ class Profile(Frozen):
 
     referral_id: str | None = None
     """The coordinator's own id for the referral."""
-    age: int | None = Field(default=None, ge=0, le=120)
+    age: int | None = Field(default=None, ge=0, le=MAX_AGE)
     """Age in whole years."""
     date_of_birth: date | None = None
     """ISO date; age is computed from it against the reference date."""
@@ -80,7 +83,7 @@ class Profile(Frozen):
     labs: dict[str, float | str] = Field(default_factory=dict)
     disease_tempo: Tempo | None = None
     country: str | None = None
-    budget_cny: float | None = Field(default=None, ge=0)
+    budget_cny: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     insurance: str | None = None
 
     @field_validator("antigens", mode="before")
@@ -117,6 +120,13 @@ class Profile(Frozen):
     def _therapies(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in re.split(r"[;；\n]", value) if part.strip()]
+        return value
+
+    @field_validator("age", "prior_lines", "ecog", mode="before")
+    @classmethod
+    def _counts(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be a whole number, not true or false")
         return value
 
     @field_validator("labs", mode="before")
@@ -192,11 +202,28 @@ def parse_profile(raw: Any, *, source: str = "profile") -> Profile:
                 f"known fields are {', '.join(fields)}",
                 field=key,
             )
+    _check_text(raw, source)
     _check_antigen_values(raw.get("antigens"), source)
     try:
         return Profile.model_validate(raw)
     except ValidationError as error:
         raise ProfileError(_profile_message(error, source), field=_field_of(error)) from None
+
+
+def _check_text(raw: Mapping[str, Any], source: str) -> None:
+    """Reject text that cannot be written out again (lone surrogates from broken encodings)."""
+    for key, value in raw.items():
+        values = value.values() if isinstance(value, Mapping) else [value]
+        for item in [key, *values]:
+            if isinstance(item, str):
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ProfileError(
+                        f"{source}: field '{key}' holds a character that is not valid text "
+                        "(a broken encoding); re-save the file as UTF-8",
+                        field=str(key),
+                    ) from None
 
 
 def _check_antigen_values(antigens: Any, source: str) -> None:
@@ -247,6 +274,12 @@ def normalise(profile: Profile, lexicon: Lexicon, today: date) -> tuple[Patient,
     antigens: dict[str, AntigenValue] = {}
     for name, value in profile.antigens.items():
         canonical = lexicon.antigen(name)
+        if canonical is not None and canonical in antigens:
+            raise ProfileError(
+                f"antigen {canonical} is given twice (as '{name}' and another spelling); "
+                "keep one result",
+                field=f"antigens.{name}",
+            )
         if canonical is None:
             raise ProfileError(
                 f"unknown antigen '{name}'{did_you_mean(name, lexicon.antigen_names())}; "
@@ -284,6 +317,11 @@ def _resolve_age(profile: Profile, today: date) -> int | None:
             field="date_of_birth",
         )
     computed = age_on(profile.date_of_birth, today)
+    if computed > MAX_AGE:
+        raise ProfileError(
+            f"field 'date_of_birth': {profile.date_of_birth} gives age {computed}; check the year",
+            field="date_of_birth",
+        )
     if profile.age is not None and abs(profile.age - computed) > 1:
         raise ProfileError(
             f"field 'age': {profile.age} disagrees with date_of_birth "
@@ -304,11 +342,18 @@ def _check_labs(profile: Profile) -> None:
             "write A5-A6, B7-B9 or C10-C15 (or the class alone)",
             field="labs.child_pugh",
         )
-    for name in profile.labs:
+    for name, value in profile.labs.items():
         if name not in KNOWN_LABS:
             raise ProfileError(
                 f"unknown lab '{name}'{did_you_mean(name, KNOWN_LABS)}; "
                 f"known labs are {', '.join(KNOWN_LABS)}",
+                field=f"labs.{name}",
+            )
+        low, high = LAB_RANGES[name]
+        if isinstance(value, float) and not (math.isfinite(value) and low <= value <= high):
+            raise ProfileError(
+                f"field 'labs.{name}': {value:g} is not a possible {KNOWN_LABS[name]} "
+                f"(expected {low:g} to {high:g})",
                 field=f"labs.{name}",
             )
 

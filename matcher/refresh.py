@@ -127,7 +127,7 @@ def read_source(path: Path, kind: str, state: State, catalog: Catalog, today: da
     if kind == "spreadsheet":
         from matcher.importers.spreadsheet import import_sheet
 
-        return import_sheet(path, state, checker(catalog))
+        return import_sheet(path, state, checker(catalog), today)
     from matcher.importers.ctgov import import_studies
 
     return import_studies(path, state, catalog.lexicon, checker(catalog), today)

@@ -14,6 +14,9 @@ from pydantic import Field
 
 from matcher.base import Frozen
 
+#: Oldest age a profile may give or a date of birth may imply.
+MAX_AGE = 120
+
 #: Pseudo-class in a patient's prior-therapy classes when a listed therapy was not recognised.
 UNRECOGNISED_THERAPY = "unrecognised_therapy"
 
@@ -31,6 +34,21 @@ KNOWN_LABS = {
     "hemoglobin": "haemoglobin, g/L",
     "spo2": "oxygen saturation on room air, %",
     "afp": "alpha-fetoprotein, ng/mL",
+}
+#: The range a lab value can possibly take; anything outside is a typo or a unit mix-up.
+LAB_RANGES = {
+    "egfr": (0, 300),
+    "creatinine_clearance": (0, 300),
+    "lvef": (0, 100),
+    "child_pugh": (5, 15),
+    "sledai": (0, 105),
+    "bilirubin_uln": (0, 100),
+    "alt_uln": (0, 100),
+    "anc": (0, 500),
+    "platelets": (0, 5000),
+    "hemoglobin": (0, 300),
+    "spo2": (0, 100),
+    "afp": (0, 10_000_000),
 }
 
 STATUS_ALIASES = {
@@ -135,6 +153,9 @@ def parse_bool(raw: Any) -> bool | None:
 
 
 def number_or_text(value: Any) -> Any:
+    """Lab cells: numbers as floats (so range checks see them), other text stripped."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
     if isinstance(value, str):
         try:
             return float(value)

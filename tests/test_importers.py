@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -301,3 +302,114 @@ def test_a_status_update_closes_the_cohorts_that_followed_it(catalog):
     after = Entry.model_validate(apply_row(state[trial.id], rows[0][1]))
     assert after.status.value == "closed"
     assert {i.status.value for i in after.indications} == {"closed"}
+
+
+def sheet(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "updates.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_two_rows_for_one_entry_reject_the_sheet_and_change_nothing(catalog, tmp_path):
+    path = sheet(
+        tmp_path,
+        "id,list_price_cny,source,as_of\n"
+        "axi-cel,1100000,Notice A,2026-11-01\n"
+        "Axi-Cel,1000000,Notice B,2026-11-02\n",
+    )
+    state = {e.id: entry_data(e) for e in catalog.entries}
+    before = copy.deepcopy(state)
+    with pytest.raises(CatalogError) as caught:
+        import_sheet(path, state, checker(catalog), TODAY)
+    assert str(caught.value) == (
+        f"{path} rows 2 and 3 both update 'axi-cel': put each entry on one row"
+    )
+    assert state == before  # no price, no orphan source for either row
+
+
+def test_an_as_of_after_the_reference_date_is_rejected(catalog, tmp_path):
+    path = sheet(
+        tmp_path,
+        "id,sponsor,source,as_of\naxi-cel,Kite,Letter,2026-11-01\nrelma-cel,JW,Letter,2099-01-01\n",
+    )
+    state = {e.id: entry_data(e) for e in catalog.entries}
+    with pytest.raises(CatalogError) as caught:
+        import_sheet(path, state, checker(catalog), TODAY)
+    assert str(caught.value) == (
+        f"{path} row 3, column as_of: 2099-01-01 is later than the reference date 2026-11-23 "
+        "(--today, default today); fix the sheet and run the refresh again"
+    )
+    state = {e.id: entry_data(e) for e in catalog.entries}
+    on_the_day = sheet(tmp_path, "id,sponsor,source,as_of\naxi-cel,Kite,Letter,2026-11-23\n")
+    import_sheet(on_the_day, state, checker(catalog), TODAY)
+    assert state["axi-cel"]["sponsor"]["last_verified"] == "2026-11-23"
+
+
+def indication_statuses(data: dict) -> dict[str, str]:
+    return {i["id"]: i["status"]["value"] for i in data["indications"]}
+
+
+def test_an_indication_column_sets_that_indications_status_only(catalog, tmp_path):
+    state = {e.id: entry_data(e) for e in catalog.entries}
+    before = indication_statuses(state["relma-cel"])
+    assert len(before) > 1 and before["fl"] == "approved"
+    path = sheet(
+        tmp_path,
+        "id,indication,status,source,as_of\nrelma-cel,FL,withdrawn,Label notice,2026-11-01\n",
+    )
+    outcome = import_sheet(path, state, checker(catalog), TODAY)
+    assert outcome.touched == ["relma-cel"] and outcome.notes == []
+    after = Entry.model_validate(state["relma-cel"])
+    assert after.status.value == "approved"  # the entry keeps its own status
+    assert indication_statuses(state["relma-cel"]) == {**before, "fl": "withdrawn"}
+    fl = next(i for i in after.indications if i.id == "fl")
+    assert fl.status.last_verified == date(2026, 11, 1)
+    assert after.sources[fl.status.sources[0]].title == "Label notice"
+
+
+def test_an_entry_row_and_indication_rows_combine_the_indication_wins(catalog, tmp_path):
+    state = {e.id: entry_data(e) for e in catalog.entries}
+    path = sheet(
+        tmp_path,
+        "id,indication,status,source,as_of\n"
+        "relma-cel,fl,approved,Letter,2026-11-01\n"
+        "relma-cel,,closed,Letter,2026-11-01\n",
+    )
+    outcome = import_sheet(path, state, checker(catalog), TODAY)
+    statuses = indication_statuses(state["relma-cel"])
+    assert statuses.pop("fl") == "approved" and set(statuses.values()) == {"closed"}
+    assert "fl approved -> approved (row 2)" in outcome.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ("relma-cel,fll,closed,,Letter,2026-11-01",
+         "row 2, column indication: 'fll' is not an indication of 'relma-cel' (did you mean fl?)"),
+        ("relma-cel,fl,closed,JW,Letter,2026-11-01",
+         "row 2, column indication: a row naming indication 'fl' sets its status only, but this "
+         "one also changes sponsor"),
+        ("relma-cel,fl,,JW,Letter,2026-11-01",
+         "row 2, column status: missing: a row naming indication 'fl' sets its status"),
+        ("relma-cel,fl,closed,,Letter,2026-11-01\nrelma-cel,fl,approved,,Letter,2026-11-01",
+         "rows 2 and 3 both update 'relma-cel' indication 'fl': put each indication on one row"),
+    ],
+)  # fmt: skip
+def test_bad_indication_rows_are_named(catalog, tmp_path, rows, expected):
+    path = sheet(tmp_path, f"id,indication,status,sponsor,source,as_of\n{rows}\n")
+    state = {e.id: entry_data(e) for e in catalog.entries}
+    with pytest.raises(CatalogError, match=re.escape(expected)):
+        import_sheet(path, state, checker(catalog), TODAY)
+
+
+def test_an_entry_status_notes_what_each_of_several_indications_becomes(catalog, tmp_path):
+    state = {e.id: entry_data(e) for e in catalog.entries}
+    before = indication_statuses(state["relma-cel"])
+    path = sheet(tmp_path, "id,status,source,as_of\nrelma-cel,closed,Letter,2026-11-01\n")
+    outcome = import_sheet(path, state, checker(catalog), TODAY)
+    changes = ", ".join(f"{i} {s} -> closed" for i, s in before.items())
+    assert outcome.notes == [
+        f"{path} row 2: status 'closed' for 'relma-cel' is applied to its {len(before)} "
+        f"indications too: {changes}; to change one indication only, name it in an "
+        "`indication` column"
+    ]

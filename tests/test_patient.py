@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -179,3 +180,21 @@ def test_uncertain_diagnoses_are_not_matched_on_silently(catalog, text, indicati
     patient, warnings = load_patient({"diagnosis": text}, catalog.lexicon, TODAY)
     assert patient.indication == indication
     assert any(words in w for w in warnings), warnings
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        pytest.param({"labs": {"sledai": float("nan")}}, "labs.sledai", id="nan-lab"),
+        pytest.param({"labs": {"lvef": 5000}}, "labs.lvef", id="impossible-lvef"),
+        pytest.param({"labs": {"child_pugh": 99}}, "labs.child_pugh", id="numeric-child-pugh"),
+        pytest.param({"budget_cny": float("inf")}, "budget_cny", id="infinite-budget"),
+        pytest.param({"date_of_birth": "0001-01-01"}, "date_of_birth", id="dob-year-1"),
+        pytest.param({"age": True}, "age", id="boolean-age"),
+        pytest.param({"antigens": {"cd19": "pos", "CD-19": "neg"}}, "given twice", id="duplicate"),
+        pytest.param({"referral_id": "\ud800"}, "not valid text", id="lone-surrogate"),
+    ],
+)
+def test_impossible_values_found_in_review_are_rejected(catalog, raw, words):
+    with pytest.raises(ProfileError, match=re.escape(words)):
+        load_patient({"diagnosis": "DLBCL", **raw}, catalog.lexicon, TODAY)

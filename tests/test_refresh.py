@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import select
@@ -269,7 +270,71 @@ def test_stale_lists_entries_and_facts_older_than_the_threshold(runner, built):
     text = invoke(runner, *args).stdout
     assert "gpc3-hai-demo" in text and "last_verified: 2026-01-15" in text
     bad = invoke(runner, "catalog", "stale", "--older-than", "half a year")
-    assert bad.exit_code == 1 and "180d" in bad.stderr
+    assert bad.exit_code == 2 and "'half a year' is not a duration" in bad.stderr
+
+
+@pytest.mark.parametrize("threshold", ["3000y", "101y", "1217m", "9" * 5000 + "d"])
+def test_an_absurd_stale_threshold_is_a_usage_error(runner, built, threshold):
+    result = invoke(runner, "catalog", "stale", "--older-than", threshold)
+    assert result.exit_code == 2 and not isinstance(result.exception, OverflowError)
+    assert result.stderr.endswith(
+        f"Error: Invalid value for '--older-than': '{threshold}' is more than 100 years; "
+        "write an age threshold like 180d, 26w, 6m or 1y\n"
+    )
+    assert invoke(runner, "catalog", "stale", "--older-than", "100y").exit_code == 0
+    tiny = invoke(runner, "catalog", "stale", "--older-than", "10d", "--today", "0001-01-02")
+    assert tiny.exit_code == 0, tiny.output
+
+
+def test_a_sheet_with_one_entry_on_two_rows_changes_nothing(runner, built, tmp_path):
+    before = snapshot(built, tmp_path / "before")
+    sheet = tmp_path / "twice.csv"
+    sheet.write_text(
+        "id,list_price_cny,source,as_of\naxi-cel,1100000,Notice A,2026-11-01\n"
+        "c-car031,,Notice B,2026-11-01\naxi-cel,1000000,Notice C,2026-11-02\n"
+    )
+    result = invoke(runner, "catalog", "refresh", sheet, "--apply")
+    assert result.exit_code == 1 and not result.stdout
+    assert result.stderr == (
+        f"Error: {sheet} rows 2 and 4 both update 'axi-cel': put each entry on one row\n"
+    )
+    assert snapshot(built, tmp_path / "after") == before
+    assert refresh_ids(built) == [1]
+
+
+def test_an_as_of_after_today_is_refused_so_stale_still_sees_the_fact(runner, built, tmp_path):
+    sheet = tmp_path / "future.csv"
+    sheet.write_text("id,list_price_cny,source,as_of\naxi-cel,1100000,Notice,2099-01-01\n")
+    result = invoke(runner, "catalog", "refresh", sheet, "--apply", "--today", TODAY.isoformat())
+    assert result.exit_code == 1 and refresh_ids(built) == [1]
+    assert result.stderr == (
+        f"Error: {sheet} row 2, column as_of: 2099-01-01 is later than the reference date "
+        "2026-11-23 (--today, default today); fix the sheet and run the refresh again\n"
+    )
+    later = invoke(runner, "catalog", "refresh", sheet, "--today", "2099-01-01")
+    assert later.exit_code == 0, later.output  # as of a later reference date it is fine
+
+
+def test_a_status_for_an_entry_with_several_indications_is_spelled_out(runner, built, tmp_path):
+    before = {i.id: i.status.value for i in open_catalog(built).entry("relma-cel").indications}
+    sheet = tmp_path / "close.csv"
+    sheet.write_text("id,status,source,as_of\nrelma-cel,closed,Letter,2026-11-01\n")
+    dry = invoke(runner, "catalog", "refresh", sheet)
+    assert dry.exit_code == 0, dry.output
+    assert "indications[fl].status.value: 'approved' -> 'closed'" in dry.stdout
+    assert f"{sheet} row 2: status 'closed' for 'relma-cel' is applied to its 4 indications" in (
+        dry.stdout
+    )
+    assert "fl approved -> closed" in dry.stdout and "`indication` column" in dry.stdout
+    one = tmp_path / "one.csv"
+    one.write_text("id,indication,status,source,as_of\nrelma-cel,mcl,closed,Letter,2026-11-01\n")
+    applied = invoke(runner, "catalog", "refresh", one, "--apply", "--format", "json")
+    assert applied.exit_code == 0, applied.output
+    fields = {f["field"] for f in json.loads(applied.stdout)["changed"][0]["fields"]}
+    assert "indications[mcl].status.value" in fields and "status.value" not in fields
+    entry = open_catalog(built).entry("relma-cel")
+    assert entry.status.value == "approved"
+    assert {i.id: i.status.value for i in entry.indications} == {**before, "mcl": "closed"}
 
 
 def test_diff_shows_sources_without_writing_or_a_past_refresh(runner, built):
@@ -339,6 +404,9 @@ def test_every_new_command_has_help_ending_with_an_example(runner):
     for command in ("refresh", "diff", "history", "rollback", "export", "stale"):
         result = runner.invoke(cli, ["catalog", command, "--help"])
         assert result.exit_code == 0 and "Example" in result.stdout, command
+    doc = inspect.cleandoc(cli.commands["catalog"].commands["refresh"].help)
+    assert "`indication` column" in " ".join(doc.split())
+    assert doc.split("\n\n")[-1].startswith("\b\nExamples:")
 
 
 def _wait_for(stream, marker: str, timeout: float) -> str:

@@ -126,9 +126,16 @@ def refresh(
     when any source is invalid. After --apply, saved referrals whose options changed are
     listed so their families can be called back.
 
+    In a sheet, each entry is on one row, and as_of (YYYY-MM-DD) may not be after --today.
+    A status sets the entry's status and those of its indications that tracked it (a closed
+    status closes them all); the diff notes what each indication becomes. An optional
+    `indication` column names one indication (cohort) id of the entry: that row then sets
+    that indication's status only, and other rows may name its other indications.
+
     \b
     Examples:
       cartmatch catalog refresh prices-2026-11.csv
+      cartmatch catalog refresh cohorts.csv   # id,indication,status,source,as_of
       cartmatch catalog refresh ctgov_studies.json --apply
       cartmatch catalog refresh catalog/ --prune --apply
     """
@@ -304,14 +311,30 @@ def export(app: App, folder: Path) -> None:
     )
 
 
+def _duration(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    """--older-than as days; a malformed or absurd threshold is a usage error (exit 2)."""
+    from matcher.errors import CatalogError
+    from matcher.export import parse_duration
+
+    try:
+        return parse_duration(value)
+    except CatalogError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
 @catalog_group.command()
 @click.option(
-    "--older-than", default="180d", show_default=True, help="Age threshold: 180d, 26w, 6m or 1y."
+    "--older-than",
+    "days",
+    default="180d",
+    show_default=True,
+    callback=_duration,
+    help="Age threshold: 180d, 26w, 6m or 1y (at most 100 years).",
 )
 @click.option("--today", type=DATE, help="Reference date (default: today).")
 @_format_option
 @pass_app
-def stale(app: App, older_than: str, today: datetime | None, fmt: str) -> None:
+def stale(app: App, days: int, today: datetime | None, fmt: str) -> None:
     """Entries with facts last verified longer ago than --older-than, oldest first.
 
     \b
@@ -319,9 +342,8 @@ def stale(app: App, older_than: str, today: datetime | None, fmt: str) -> None:
       cartmatch catalog stale --older-than 180d --today 2027-06-01
     """
     from matcher.catalog_report import stale_text
-    from matcher.export import parse_duration, stale_entries
+    from matcher.export import stale_entries
 
-    days = parse_duration(older_than)
     reference = _today(today)
     items = stale_entries(app.catalog(), days, reference)
     if fmt == "json":

@@ -204,10 +204,26 @@ class Checker:
         for codes, probes in checked.values():
             if probes and isinstance(probes[0], _Probe):
                 slow |= np.array([not p.ok for p in probes] + [False])[codes]
+        slow |= self._same_antigen_twice(cells, n)
         self._fill(c, checked)
         for pos in np.flatnonzero(~given).tolist():
             c.reject(pos, None, None, EMPTY_ROW)
         return c, np.flatnonzero(slow & given)
+
+    def _same_antigen_twice(self, cells: dict[str, Cells], n: int) -> np.ndarray:
+        """Rows giving one antigen under two spellings (CLDN18.2 and Claudin 18.2): the single
+        path rejects them, so they go through it for its message."""
+        spellings: dict[str, list[str]] = {}
+        for name in cells:
+            if name.startswith("antigens."):
+                canonical = self.lexicon.antigen(name.partition(".")[2])
+                if canonical is not None:
+                    spellings.setdefault(canonical, []).append(name)
+        twice = np.zeros(n, bool)
+        for names in spellings.values():
+            if len(names) > 1:
+                twice |= sum((cells[m][0] >= 0).astype(int) for m in names) > 1
+        return twice
 
     def _group(
         self, g: int, present: list[str], cells: dict[str, Cells], n: int
