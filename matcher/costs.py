@@ -106,10 +106,6 @@ class CostEstimate:
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Every source id cited above -> title, url, date."""
 
-    @property
-    def low_cny(self) -> float | None:
-        return self.low
-
     def scenario_total(self, name: str) -> ScenarioTotal | None:
         return next((s for s in self.scenarios if s.name == name), None)
 

@@ -91,8 +91,8 @@ SEX_ALIASES = {
 }
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "有"}
 FALSE_WORDS = {"false", "no", "n", "0", "否", "无"}
-POSITIVE_WORDS = {"positive", "pos", "+", "阳性", "yes", "expressed"}
-NEGATIVE_WORDS = {"negative", "neg", "-", "阴性", "no", "not expressed"}
+POSITIVE_WORDS = {"positive", "pos", "+", "阳性", "yes", "true", "expressed"}
+NEGATIVE_WORDS = {"negative", "neg", "-", "阴性", "no", "false", "not expressed"}
 _IHC = re.compile(
     r"^\s*(?:(?P<pct>\d+(?:\.\d+)?)\s*%)?\s*[:,;/ ]?\s*(?:(?P<int>[0-3])\s*\+?)?\s*$"
     r"|^\s*(?P<int2>[0-3])\s*\+\s*[:,;/ ]?\s*(?P<pct2>\d+(?:\.\d+)?)\s*%\s*$"

@@ -97,3 +97,8 @@ class Range(Frozen):
         if self.min is not None:
             return f"≥ {self.min:g}{unit}"
         return f"≤ {self.max:g}{unit}"
+
+
+def outside(value: float, low: float | None, high: float | None) -> bool:
+    """Whether a value falls outside an inclusive range whose ends may be open."""
+    return (low is not None and value < low) or (high is not None and value > high)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from matcher.base import Frozen
-from matcher.criteria.node import Context, Node, Range
+from matcher.criteria.node import Context, Node, Range, outside
 from matcher.patient import KNOWN_LABS, Sex
 from matcher.verdict import Outcome, Verdict
 
@@ -83,8 +83,7 @@ class EcogCriterion(Node):
                 "ECOG not given.",
                 ask="ECOG performance status from a recent visit",
             )
-        low, high = self.ecog.min, self.ecog.max
-        if (low is not None and ecog < low) or (high is not None and ecog > high):
+        if outside(ecog, self.ecog.min, self.ecog.max):
             return self._verdict(
                 Outcome.NOT_MET,
                 f"ECOG {ecog}; {self.ecog.words()} required (may improve with supportive care).",
@@ -186,7 +185,7 @@ class LabCriterion(Node):
             )
         low = lab_number(spec.name, spec.min) if spec.min is not None else None
         high = lab_number(spec.name, spec.max) if spec.max is not None else None
-        if (low is not None and value < low) or (high is not None and value > high):
+        if outside(value, low, high):
             return self._verdict(
                 Outcome.NOT_MET,
                 f"{spec.name} {raw}; {self.describe()} required.",
