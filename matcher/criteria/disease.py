@@ -36,7 +36,8 @@ class IndicationCriterion(Node):
             )
         have = ctx.lexicon.disease_name(code)
         if any(ctx.lexicon.is_within(code, want) for want in self.indication):
-            return self._verdict(Outcome.MET, f"{have} is within {names}.", value=code)
+            said = f"{have}." if code in self.indication else f"{have} is within {names}."
+            return self._verdict(Outcome.MET, said, value=code)
         if any(ctx.lexicon.is_within(want, code) for want in self.indication):
             return self._verdict(
                 Outcome.UNKNOWN,
