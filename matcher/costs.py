@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 from matcher.base import did_you_mean
@@ -154,7 +154,8 @@ def estimate(
     drug, drug_basis = _drug(entry, track)
     parts = [drug, *(c for c in track.components if c.when == "always" or rapid)]
     base = [_line(c, rate) for c in parts]
-    extra = _scenario_additions(model, track, indication, drug, rate)
+    unit_unknown = entry.price is not None and entry.price.unit == "unknown"
+    extra = _scenario_additions(model, track, indication, drug, rate, unit_unknown)
     base += _chosen(scenario, extra, base)
     low, high = _total(base)
     budget = profile.budget_cny if profile else None
@@ -251,7 +252,12 @@ def _line(component: Component, rate: float, extra: int = 0) -> CostLine:
 
 
 def _scenario_additions(
-    model: CostModel, track: CostTrack, indication: Indication, drug: Component, rate: float
+    model: CostModel,
+    track: CostTrack,
+    indication: Indication,
+    drug: Component,
+    rate: float,
+    unit_unknown: bool = False,
 ) -> dict[str, list[CostLine]]:
     """Scenario name -> the lines it adds to the uncomplicated total, on this track."""
     out: dict[str, list[CostLine]] = {}
@@ -264,9 +270,13 @@ def _scenario_additions(
         # A per-course price covers every infusion (repeats_per_infusion is then false); a
         # free trial product adds nothing, but lymphodepletion is repeated before each one.
         repeated = [drug, *track.components]
-        out[SEVERAL_INFUSIONS] = [
-            _line(c, rate, extra) for c in repeated if c.repeats_per_infusion and c.high > 0
-        ]
+        lines = [_line(c, rate, extra) for c in repeated if c.repeats_per_infusion and c.high > 0]
+        if unit_unknown and drug.high > 0:
+            # Per infusion or per course is not known: from nothing more to a product each.
+            full = _line(drug, rate, extra)
+            lines.insert(0, replace(full, low=0.0, usd_low=0.0, label=full.label
+                                    + " (0 if the price covers the course)"))  # fmt: skip
+        out[SEVERAL_INFUSIONS] = lines
     return out
 
 

@@ -16,7 +16,7 @@ from matcher.criteria import Criterion
 
 Track = Literal["nmpa_commercial", "nda_filed", "registrational_trial", "iit"]
 Confidence = Literal["high", "medium", "low"]
-CellSource = Literal["autologous", "allogeneic", "in_vivo"]
+CellSource = Literal["autologous", "allogeneic", "in_vivo", "unknown"]
 EntryStatus = Literal[
     "approved",
     "filed",
@@ -80,7 +80,8 @@ class Price(Sourced):
     """List price of the product. `amount_cny: null` means unknown, and the output says so."""
 
     amount_cny: float | None = Field(default=None, gt=0)
-    unit: Literal["per_infusion", "per_course"] = "per_infusion"
+    unit: Literal["per_infusion", "per_course", "unknown"] = "per_infusion"
+    """Whether the price buys one infusion or the course; `unknown` repeats nothing."""
     as_of: str | None = None
     """Date of the price as precise as known."""
     band_cny: tuple[float, float] | None = None
