@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from matcher.cli import cli
 from matcher.criteria import KINDS
-from matcher.screen.bulk import OUTPUT_COLUMNS, referral_frame, screen_frame, screen_rows
+from matcher.screen.bulk import screen_frame, screen_rows
 from matcher.screen.columns import INPUTS
+from matcher.screen.frame import OUTPUT_COLUMNS, referral_frame
 from matcher.store import open_catalog
 from tests.conftest import TODAY
 

@@ -34,7 +34,7 @@ import pandas as pd
 
 from matcher.errors import InputFileError
 from matcher.patient import unflatten
-from matcher.screen.bulk import is_empty, referral_frame
+from matcher.screen.frame import is_empty, referral_frame
 
 READ_FORMATS = {
     ".csv": "csv",

@@ -16,13 +16,12 @@ from typing import Any
 
 from matcher.catalog import Catalog
 from matcher.errors import CartmatchError
-from matcher.screen.bulk import (
-    EMPTY_ROW,
+from matcher.screen.bulk import EMPTY_ROW, screen_chunk
+from matcher.screen.frame import (
     ERROR_COLUMNS,
     NO_OPTION,
     RESULT_COLUMNS,
     saved_referrals,
-    screen_chunk,
     split_result,
 )
 from matcher.screen.readers import Chunk, open_source
