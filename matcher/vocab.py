@@ -112,9 +112,7 @@ class DiagnosisMatch:
 
 def text_key(text: str) -> str:
     """Case- and punctuation-insensitive form used for exact and containment matching."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = re.sub(r"[\s\-_/,;:()\[\]'\"]+", " ", text)
-    return text.strip()
+    return spaced(text).casefold()
 
 
 def compact_key(text: str) -> str:
@@ -123,8 +121,8 @@ def compact_key(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
-def _spaced(text: str) -> str:
-    """text_key without the case folding: for abbreviations matched in their own case."""
+def spaced(text: str) -> str:
+    """NFKC text with punctuation runs as single spaces, case kept (for abbreviations)."""
     text = unicodedata.normalize("NFKC", text)
     return re.sub(r"[\s\-_/,;:()\[\]'\"]+", " ", text).strip()
 
@@ -229,10 +227,10 @@ class Lexicon:
         for name in self._long_choices:
             for start in _positions(key, name):
                 found.append((start, start + len(name), name, self._disease_names[name]))
-        spaced = _spaced(text)
+        in_case = spaced(text)
         for name, code in self._short_names.items():
-            pattern = rf"(?<![A-Za-z0-9]){re.escape(_spaced(name))}(?![A-Za-z0-9])"
-            for hit in re.finditer(pattern, spaced):
+            pattern = rf"(?<![A-Za-z0-9]){re.escape(spaced(name))}(?![A-Za-z0-9])"
+            for hit in re.finditer(pattern, in_case):
                 found.append((hit.start(), hit.end(), name, code))
         found.sort(key=lambda m: m[0] - m[1])  # longest first
         kept: list[tuple[int, int, str, str]] = []

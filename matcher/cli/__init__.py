@@ -6,6 +6,7 @@ Commands parse options, call one core function and render the result. Errors fro
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +25,33 @@ class CartmatchGroup(click.Group):
             raise click.ClickException(str(error)) from error
 
 
+#: ISO dates on the command line (--today).
+DATE = click.DateTime(["%Y-%m-%d"])
+#: CNY per USD; click's range alone lets NaN through, which the cost model refuses.
+FX_RATE = click.FloatRange(min=0, min_open=True)
+
+
+def reference_date(value: datetime | None) -> date:
+    """The --today option as a date; today when it was not given."""
+    return value.date() if value else date.today()
+
+
 class App:
     """What every command shares: where the database is."""
 
     def __init__(self, db: Path | None) -> None:
         self.db_path = db
 
+    def path(self) -> Path:
+        """The database file: --db, else CARTMATCH_DB, else the per-user data directory."""
+        from matcher.paths import default_db_path
+
+        return self.db_path or default_db_path()
+
     def catalog(self) -> Any:
         from matcher.store import open_catalog
 
-        return open_catalog(self.db_path)
+        return open_catalog(self.path())
 
 
 pass_app = click.make_pass_decorator(App)

@@ -8,19 +8,7 @@ from typing import Any
 
 import click
 
-from matcher.cli import App, cli, pass_app
-
-DATE = click.DateTime(["%Y-%m-%d"])
-
-
-def _db_path(app: App) -> Path:
-    from matcher.paths import default_db_path
-
-    return app.db_path or default_db_path()
-
-
-def _today(value: datetime | None) -> date:
-    return value.date() if value else date.today()
+from matcher.cli import DATE, App, cli, pass_app, reference_date
 
 
 def _echo_json(data: Any) -> None:
@@ -41,7 +29,7 @@ def _callbacks(app: App, today: date) -> dict[str, Any]:
     from matcher.store import connect
 
     catalog = app.catalog()
-    conn = connect(_db_path(app))
+    conn = connect(app.path())
     try:
         return changed_referrals(conn, catalog, today)
     finally:
@@ -142,11 +130,11 @@ def refresh(
     from matcher.catalog_report import callbacks_text, diff_text
     from matcher.refresh import apply_plan, plan_refresh
 
-    reference = _today(today)
+    reference = reference_date(today)
     plan = plan_refresh(list(sources), app.catalog(), prune=prune, today=reference)
     data: dict[str, Any] = {**plan.diff(), "applied": False}
     if do_apply:
-        data["refresh_id"] = apply_plan(plan, _db_path(app))
+        data["refresh_id"] = apply_plan(plan, app.path())
         data["applied"] = True
         data["catalog_version"] = app.catalog().version.version
         data["referrals"] = _callbacks(app, reference)
@@ -195,7 +183,7 @@ def diff(
         from matcher.store import connect
 
         app.catalog()  # builds the database on first use
-        conn = connect(_db_path(app))
+        conn = connect(app.path())
         try:
             data = logged(conn, refresh_id)["diff"]
         finally:
@@ -203,7 +191,7 @@ def diff(
     else:
         from matcher.refresh import plan_refresh
 
-        data = plan_refresh(list(sources), app.catalog(), today=_today(today)).diff()
+        data = plan_refresh(list(sources), app.catalog(), today=reference_date(today)).diff()
     if fmt == "json":
         _echo_json(data)
     elif "rollback_of" in data:
@@ -233,8 +221,8 @@ def history(app: App, entry_id: str | None, limit: int | None, fmt: str) -> None
     from matcher.history import refreshes
     from matcher.store import connect
 
-    app.catalog()  # builds the database on first use
-    conn = connect(_db_path(app))
+    catalog = app.catalog()  # builds the database on first use
+    conn = connect(app.path())
     try:
         items = refreshes(conn, entry_id.strip().casefold() if entry_id else None)
     finally:
@@ -243,7 +231,7 @@ def history(app: App, entry_id: str | None, limit: int | None, fmt: str) -> None
         from matcher.base import did_you_mean
         from matcher.errors import NotFoundError
 
-        known = [e.id for e in app.catalog().entries]
+        known = [e.id for e in catalog.entries]
         raise NotFoundError(
             f"no refresh touched an entry '{entry_id}'{did_you_mean(entry_id, known)}; "
             "`cartmatch catalog history` lists every refresh"
@@ -273,8 +261,8 @@ def rollback(app: App, refresh_id: int, today: datetime | None, fmt: str) -> Non
     from matcher.history import rollback as run_rollback
 
     app.catalog()  # builds the database on first use
-    done = run_rollback(_db_path(app), refresh_id)
-    data = {**done, "referrals": _callbacks(app, _today(today))}
+    done = run_rollback(app.path(), refresh_id)
+    data = {**done, "referrals": _callbacks(app, reference_date(today))}
     if fmt == "json":
         _echo_json(data)
         return
@@ -344,7 +332,7 @@ def stale(app: App, days: int, today: datetime | None, fmt: str) -> None:
     from matcher.catalog_report import stale_text
     from matcher.export import stale_entries
 
-    reference = _today(today)
+    reference = reference_date(today)
     items = stale_entries(app.catalog(), days, reference)
     if fmt == "json":
         _echo_json(items)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from typing import Any
 
 import click
 
-from matcher.cli import App, cli, pass_app
+from matcher.cli import DATE, FX_RATE, App, cli, pass_app, reference_date
 from matcher.errors import NotFoundError
 
 FORMATS = click.Choice(["table", "json", "markdown"])
@@ -84,7 +83,7 @@ def _profile_options(func: Any) -> Any:
 )
 @click.option(
     "--fx",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FX_RATE,
     help="Exchange rate, CNY per USD (default: rules/costs.yaml).",
 )
 @click.option(
@@ -94,9 +93,7 @@ def _profile_options(func: Any) -> Any:
     show_default=True,
     help="Currency of the cost column.",
 )
-@click.option(
-    "--today", type=click.DateTime(["%Y-%m-%d"]), help="Reference date for ages (default: today)."
-)
+@click.option("--today", type=DATE, help="Reference date for ages (default: today).")
 @pass_app
 def match(
     app: App,
@@ -134,7 +131,7 @@ def match(
     fields["prior_therapies"] = list(fields["prior_therapies"]) or None
     raw = merge(raw, fields)
     catalog = app.catalog()
-    reference = today.date() if today else date.today()
+    reference = reference_date(today)
     patient, warnings = load_patient(raw, catalog.lexicon, reference, source=_source_name(profile))
     result = run_match(patient, catalog, warnings=warnings, include_all=include_all, fx=fx)
     if fmt == "json":

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
-from matcher.cli import App, cli, pass_app
+from matcher.cli import DATE, FX_RATE, App, cli, pass_app, reference_date
 
 PATH = click.Path(dir_okay=False, path_type=Path)
 
@@ -42,12 +41,12 @@ PATH = click.Path(dir_okay=False, path_type=Path)
 )
 @click.option(
     "--today",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DATE,
     help="Reference date for ages from date_of_birth (default: today).",
 )
 @click.option(
     "--fx",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FX_RATE,
     help="Exchange rate, CNY per USD (default: rules/costs.yaml).",
 )
 @click.option(
@@ -105,7 +104,7 @@ def screen(
     from matcher.screen.run import Settings, run_screen
 
     settings = Settings(
-        today=today.date() if today else date.today(),
+        today=reference_date(today),
         fx=fx,
         include_all=include_all,
         encoding=encoding,
@@ -120,7 +119,7 @@ def screen(
         click.echo(f"... {rows:,} rows in {seconds:.0f} s", err=True)
 
     summary = run_screen(
-        input_path, output, errors, app.catalog(), settings, db_path=app.db_path, progress=progress
+        input_path, output, errors, app.catalog(), settings, db_path=app.path(), progress=progress
     )
     for line in summary.lines():
         click.echo(line, err=True)

@@ -53,7 +53,7 @@ from matcher.screen.frame import (
     raw_referral_id,
     record_of,
     records,
-    tier_text,
+    tier_cell,
 )
 
 # ------------------------------------------------------------------- the per-row reference
@@ -109,7 +109,7 @@ def screen_rows(
                 track=option.entry.track,
                 enrolment=option.enrolment,
                 status=option.status.value,
-                tier=tier_text(option.tier),
+                tier=tier_cell(option.tier),
                 missing=joined(option.missing),
                 excluded_by=joined((v.id for v in option.excluded_by), ", "),
                 cost_track=cost.as_dict().get("track"),
@@ -255,7 +255,7 @@ class _Plan:
         return {
             "tier_key": tier,
             "status": status.value,
-            "tier": tier_text(tier),
+            "tier": tier_cell(tier),
             "missing": joined(need),
             "excluded_by": joined(excluded, ", "),
             **cost,

@@ -226,7 +226,8 @@ def raw_referral_id(record: dict[str, Any]) -> str | None:
     return None if value is None else str(value)
 
 
-def tier_text(tier: Iterable[Any]) -> str:
+def tier_cell(tier: Iterable[Any]) -> str:
+    """The tier vector in one output cell, comma-separated (the table prints it with dots)."""
     return ",".join(str(part) for part in tier)
 
 
