@@ -18,6 +18,7 @@ from matcher.base import Frozen, did_you_mean
 from matcher.errors import ProfileError
 from matcher.values import (
     AMBIGUOUS_STATUS,
+    CHILD_PUGH,
     DIAGNOSIS_STATUS_WORDS,
     KNOWN_LABS,
     LAB_RANGES,
@@ -331,12 +332,9 @@ def _resolve_age(profile: Profile, today: date) -> int | None:
     return computed
 
 
-_CHILD_PUGH_VALUE = re.compile(r"^\s*(A\s*[56]|B\s*[789]|C\s*(1[0-5])|[ABC])\s*$", re.IGNORECASE)
-
-
 def _check_labs(profile: Profile) -> None:
     child_pugh = profile.labs.get("child_pugh")
-    if isinstance(child_pugh, str) and not _CHILD_PUGH_VALUE.match(child_pugh):
+    if isinstance(child_pugh, str) and not CHILD_PUGH.match(child_pugh):
         raise ProfileError(
             f"field 'labs.child_pugh': '{child_pugh}' is not a Child-Pugh class and score; "
             "write A5-A6, B7-B9 or C10-C15 (or the class alone)",

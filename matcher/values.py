@@ -179,3 +179,17 @@ DIAGNOSIS_STATUS_WORDS = (
     ("newly diagnosed", "newly_diagnosed"),
     ("初治", "newly_diagnosed"),
 )
+
+
+#: A Child-Pugh class with the scores it allows (A5-A6, B7-B9, C10-C15), or the class alone.
+CHILD_PUGH = re.compile(r"^\s*(?:A\s*([56])|B\s*([789])|C\s*(1[0-5])|[ABC])\s*$", re.IGNORECASE)
+
+
+def child_pugh_score(raw: Any) -> float | None:
+    """The score of a Child-Pugh value ('B7' -> 7.0, 8 -> 8.0); None for a class alone or
+    anything that is not a Child-Pugh value."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return float(raw)
+    match = CHILD_PUGH.match(str(raw))
+    score = next((g for g in match.groups() if g), None) if match else None
+    return float(score) if score else None

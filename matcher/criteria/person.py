@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -10,6 +9,7 @@ from pydantic import Field, model_validator
 from matcher.base import Frozen
 from matcher.criteria.node import Context, Node, Range, outside
 from matcher.patient import KNOWN_LABS, Sex
+from matcher.values import child_pugh_score
 from matcher.verdict import Outcome, Verdict
 
 Flag = Literal["cns_involvement", "prior_allo_sct", "active_infection", "pregnant"]
@@ -33,8 +33,6 @@ FLAG_WORDS = {
     "active_infection": "active infection",
     "pregnant": "pregnancy",
 }
-
-_CHILD_PUGH = re.compile(r"^\s*([ABCabc])\s*(\d{1,2})?\s*$")
 
 
 class AgeCriterion(Node):
@@ -150,10 +148,7 @@ class LabRequirement(Frozen):
 def lab_number(name: str, raw: Any) -> float | None:
     """A lab value as a number; Child-Pugh 'B7' gives its score 7. None if it cannot be read."""
     if name == "child_pugh":
-        if isinstance(raw, int | float):
-            return float(raw)
-        match = _CHILD_PUGH.match(str(raw))
-        return float(match[2]) if match and match[2] else None
+        return child_pugh_score(raw)
     try:
         return float(raw)
     except (TypeError, ValueError):
