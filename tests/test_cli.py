@@ -151,20 +151,13 @@ def test_bad_antigen_flag(runner):
     assert result.exit_code == 1 and "NAME=VALUE" in result.stderr
 
 
+# The look-up list is in tests/test_catalog.py; here: names put the entry first.
 @pytest.mark.parametrize(
     ("query", "entry_id"),
-    [
-        ("Claudin 18.2", "satri-cel"),
-        ("胃癌", "satri-cel"),
-        ("Yescarta", "axi-cel"),
-        ("奕凯达", "axi-cel"),
-        ("NCT04581473", "satri-cel"),
-        ("axicabtagen", "axi-cel"),
-        ("axicabtagne", "axi-cel"),
-        ("CT041", "satri-cel"),
-    ],
-)
-def test_lookup_finds_the_entry(runner, query, entry_id):
+    [("Yescarta", "axi-cel"), ("奕凯达", "axi-cel"), ("NCT04581473", "satri-cel"),
+     ("axicabtagne", "axi-cel"), ("CT041", "satri-cel")],
+)  # fmt: skip
+def test_lookup_puts_a_named_entry_first(runner, query, entry_id):
     result = runner.invoke(cli, ["lookup", query, "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)[0]["entry_id"] == entry_id
