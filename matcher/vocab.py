@@ -71,6 +71,8 @@ class TherapyClass(Frozen):
     name: str
     parent: str | None = None
     """A broader class (`cd19_cart` -> `car_t`)."""
+    directed_at: list[str] = Field(default_factory=list)
+    """Antigens a targeted class acts on (`cd19_cart` -> CD19): the target may be lost after it."""
 
 
 class Therapy(Frozen):
@@ -325,6 +327,10 @@ class Lexicon:
                 cls = self.therapy_classes.get(current)
                 current = cls.parent if cls else None
         return tuple(out)
+
+    def classes_directed_at(self, antigen: str) -> tuple[str, ...]:
+        """Therapy classes that act on an antigen (CAR-T, bispecifics, ADCs against CD19)."""
+        return tuple(c.code for c in self.vocabulary.therapy_classes if antigen in c.directed_at)
 
     def therapy_class_name(self, code: str) -> str:
         cls = self.therapy_classes.get(code)
