@@ -9,8 +9,9 @@ from pydantic import Field
 
 from matcher.base import Frozen
 from matcher.cost_model import CostModel
-from matcher.entry import Entry
+from matcher.entry import Entry, Indication
 from matcher.ranking import RankingPolicy
+from matcher.safety import SafetyLayer, cohort_criteria
 from matcher.vocab import Lexicon, Vocabulary
 
 
@@ -22,6 +23,8 @@ class Rules(Frozen):
     """Named criteria reused by entries (`- template: adult`)."""
     ranking: RankingPolicy
     costs: CostModel
+    safety: SafetyLayer = Field(default_factory=SafetyLayer)
+    """Default checks added to every cohort they apply to (rules/safety.yaml)."""
 
 
 class CatalogVersion(Frozen):
@@ -43,10 +46,20 @@ class Catalog:
         self.rules = rules
         self.version = version
         self.by_id = {e.id: e for e in self.entries}
+        self._criteria: dict[tuple[str, str], list[Any]] = {}
 
     @cached_property
     def lexicon(self) -> Lexicon:
         return Lexicon(self.rules.vocabulary)
+
+    def criteria(self, entry: Entry, indication: Indication) -> list[Any]:
+        """The criteria a cohort is matched on: its own, then the default safety checks."""
+        key = (entry.id, indication.id)
+        if key not in self._criteria:
+            self._criteria[key] = cohort_criteria(
+                entry, indication, self.rules.safety, self.lexicon.is_within
+            )
+        return self._criteria[key]
 
     def entry(self, entry_id: str) -> Entry | None:
         return self.by_id.get(entry_id.strip().casefold())

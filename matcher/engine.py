@@ -11,10 +11,12 @@ from typing import Any
 from matcher.catalog import Catalog, CatalogVersion
 from matcher.costs import CostEstimate, estimate
 from matcher.criteria import Context
+from matcher.criteria.logic import union
+from matcher.criteria.node import safety_inputs
 from matcher.entry import CLOSED_STATUSES, OPEN_STATUSES, Entry, Indication
 from matcher.patient import Patient
 from matcher.ranking import RankingPolicy
-from matcher.verdict import Status, Verdict, missing_data, roll_up
+from matcher.verdict import Outcome, Status, Verdict, missing_data, roll_up
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,10 @@ class Option:
     notes: list[str]
     tier: tuple[int | str, ...] = ()
     rank: int = 0
+    not_considered: list[str] = field(default_factory=list)
+    """Safety inputs the referral gives that none of this cohort's criteria read."""
+    fit: int = 0
+    """How closely the cohort's disease fits the patient's (0: exactly; see disease_fit)."""
 
     @property
     def excluded_by(self) -> list[Verdict]:
@@ -49,7 +55,13 @@ class Option:
             "status": self.status.value,
             "enrolment": self.enrolment,
             "tier": list(self.tier),
-            "criteria": [v.as_dict() for v in self.verdicts],
+            "criteria": [v.as_dict() for v in self.verdicts if not v.pending],
+            "checks": [
+                {"id": v.id, "text": v.text, "confirm": v.ask}
+                for v in self.verdicts
+                if v.pending and v.ask
+            ],
+            "not_considered": self.not_considered,
             "missing": self.missing,
             "excluded_by": [v.id for v in self.excluded_by],
             "notes": self.notes,
@@ -94,8 +106,10 @@ def evaluate_option(
 ) -> Option:
     """Every criterion of one cohort, the roll-up, the cost and the notes; not yet ranked."""
     ctx = Context(patient=patient, lexicon=catalog.lexicon)
-    verdicts = [criterion.evaluate(ctx) for criterion in indication.criteria]
+    criteria = catalog.criteria(entry, indication)
+    verdicts = [criterion.evaluate(ctx) for criterion in criteria]
     cost = estimate(entry, indication, patient, catalog.rules.costs, fx=fx)
+    read = set(union(c.reads() for c in criteria))
     return Option(
         entry=entry,
         indication=indication,
@@ -105,7 +119,32 @@ def evaluate_option(
         cost=cost,
         enrolment=enrolment_state(indication),
         notes=_notes(entry, indication, patient, cost),
+        not_considered=[attr for attr in safety_inputs(patient) if attr not in read],
+        fit=disease_fit(criteria, verdicts, patient.indication, catalog.lexicon),
     )
+
+
+#: Fit of a cohort whose disease criterion only warns or is unknown: after every exact fit.
+LOOSE_FIT = 8
+
+
+def disease_fit(
+    criteria: list[Any], verdicts: list[Verdict], code: str | None, lexicon: Any
+) -> int:
+    """How far the patient's disease lies below the cohort's (0: the cohort names it; 1: its
+    parent ...); LOOSE_FIT when a disease criterion only warns or is unknown. A lupus-nephritis
+    cohort fits a lupus-nephritis patient better than a cohort for SLE in general."""
+    fit = 0
+    for criterion, verdict in zip(criteria, verdicts, strict=True):
+        if criterion.kind != "indication":
+            continue
+        if verdict.outcome is not Outcome.MET or code is None:
+            fit = max(fit, LOOSE_FIT)
+            continue
+        chain = lexicon.ancestors(code)
+        steps = [chain.index(c) for c in criterion.indication if c in chain]
+        fit = max(fit, min(steps, default=LOOSE_FIT))
+    return fit
 
 
 def _notes(entry: Entry, indication: Indication, patient: Patient, cost: CostEstimate) -> list[str]:
@@ -167,6 +206,7 @@ def with_tier(option: Option, policy: RankingPolicy) -> Option:
         status=option.status.value,
         track=option.entry.track,
         enrolment=option.enrolment,
+        fit=option.fit,
         unknowns=unknowns,
         cost_cny=_midpoint(option.cost.low, option.cost.high),
         entry_id=option.entry.id,

@@ -6,12 +6,14 @@ A bad criterion fails here, when the catalog is loaded, never in the middle of a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from matcher import disease_tiers
 from matcher.base import Frozen, did_you_mean, dotted
 from matcher.catalog import Rules
 from matcher.cost_model import CostModel
@@ -19,6 +21,7 @@ from matcher.criteria import KINDS, criterion_kind
 from matcher.entry import Entry
 from matcher.errors import CatalogError
 from matcher.ranking import RankingPolicy
+from matcher.safety import SafetyLayer
 from matcher.vocab import Antigen, Disease, Lexicon, Therapy, TherapyClass, Vocabulary
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -35,12 +38,18 @@ _Loader.yaml_implicit_resolvers = {
 
 RULE_FILES = {
     "diseases": "vocab/diseases.yaml",
+    "diseases_extra": "vocab/diseases_extra.yaml",
+    "oncotree": "vocab/oncotree.yaml",
+    "icd10": "vocab/icd10.yaml",
     "antigens": "vocab/antigens.yaml",
     "therapies": "vocab/therapies.yaml",
     "templates": "templates.yaml",
     "ranking": "ranking.yaml",
     "costs": "costs.yaml",
+    "safety": "safety.yaml",
 }
+#: Generated files, large and never changed in memory: parsed once per file version.
+GENERATED_RULE_FILES = ("oncotree", "icd10")
 
 
 def read_yaml(path: Path) -> Any:
@@ -105,12 +114,15 @@ class _TherapyFile(Frozen):
 def load_rules(rules_dir: Path) -> Rules:
     """All of rules/ as one validated Rules object."""
     files = {key: rules_dir / rel for key, rel in RULE_FILES.items()}
-    raw = {key: read_yaml(path) for key, path in files.items()}
+    raw = {
+        key: _read_generated(path) if key in GENERATED_RULE_FILES else read_yaml(path)
+        for key, path in files.items()
+    }
     therapies = raw["therapies"] if isinstance(raw["therapies"], dict) else {}
     therapies = validate(_TherapyFile, therapies, files["therapies"])
     rules = Rules(
         vocabulary=Vocabulary(
-            diseases=validate(list[Disease], raw["diseases"], files["diseases"]),
+            diseases=_diseases(raw, files),
             antigens=validate(list[Antigen], raw["antigens"], files["antigens"]),
             therapy_classes=therapies.classes,
             therapies=therapies.therapies,
@@ -118,9 +130,37 @@ def load_rules(rules_dir: Path) -> Rules:
         templates=validate(dict[str, dict[str, Any]], raw["templates"] or {}, files["templates"]),
         ranking=validate(RankingPolicy, raw["ranking"], files["ranking"]),
         costs=validate(CostModel, raw["costs"], files["costs"]),
+        safety=validate(SafetyLayer, raw["safety"], files["safety"]),
     )
     _check_vocabulary(rules, rules_dir)
     return rules
+
+
+def _read_generated(path: Path) -> Any:
+    try:
+        stat = path.stat()
+    except OSError:
+        return read_yaml(path)  # says the file cannot be read
+    return _read_version(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _read_version(path: Path, mtime_ns: int, size: int) -> Any:
+    return read_yaml(path)
+
+
+def _diseases(raw: dict[str, Any], files: dict[str, Path]) -> list[Disease]:
+    """The curated diseases with the OncoTree and ICD-10 tiers and the extras merged in."""
+    extras = files["diseases_extra"]
+    try:
+        return disease_tiers.build_diseases(
+            validate(list[Disease], raw["diseases"], files["diseases"]),
+            validate(disease_tiers.OncotreeFile, raw["oncotree"], files["oncotree"]),
+            validate(disease_tiers.Icd10File, raw["icd10"], files["icd10"]),
+            validate(list[disease_tiers.DiseaseExtra], raw["diseases_extra"], extras),
+        )
+    except ValueError as error:
+        raise CatalogError(f"{extras}: {error}; fix the file", path=str(extras)) from None
 
 
 def _check_vocabulary(rules: Rules, rules_dir: Path) -> None:

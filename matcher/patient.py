@@ -28,7 +28,12 @@ from matcher.values import (
     UNRECOGNISED_THERAPY,
     AntigenValue,
     Ihc,
+    date_span,
+    find_date,
+    lab_key,
+    lab_value,
     number_or_text,
+    parse_antigen_result,
     parse_antigen_value,
     parse_bool,
 )
@@ -71,6 +76,10 @@ class Profile(Frozen):
     """A canonical disease code from rules/vocab/diseases.yaml; overrides diagnosis."""
     antigens: dict[str, AntigenValue] = Field(default_factory=dict)
     """Antigen name -> positive, negative or an IHC result."""
+    antigen_dates: dict[str, str] = Field(default_factory=dict)
+    """Antigen name -> when it was tested (2026-09-15, 2026-09). Also given with the result:
+    'negative (2026-09-15)' or {"status": "negative", "date": "2026-09-15"}. A result counts
+    after a prior therapy against that antigen only when it is dated after the therapy."""
     prior_lines: int | None = Field(default=None, ge=0, le=30)
     """Prior lines of systemic therapy."""
     prior_therapies: list[str] | None = None
@@ -81,18 +90,38 @@ class Profile(Frozen):
     prior_allo_sct: bool | None = None
     active_infection: bool | None = None
     pregnant: bool | None = None
+    breastfeeding: bool | None = None
+    active_gvhd: bool | None = None
+    """Active graft-versus-host disease (after an allogeneic transplant)."""
     labs: dict[str, float | str] = Field(default_factory=dict)
     disease_tempo: Tempo | None = None
     country: str | None = None
     budget_cny: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     insurance: str | None = None
 
-    @field_validator("antigens", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _antigens(cls, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {str(k): parse_antigen_value(v) for k, v in value.items()}
-        return value
+    def _dated_antigens(cls, data: Any) -> Any:
+        """Split dated antigen results into the result and `antigen_dates`."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("antigens"), Mapping):
+            return data
+        antigens, dates = {}, dict(data.get("antigen_dates") or {})
+        for name, raw in data["antigens"].items():
+            antigens[str(name)], tested = parse_antigen_result(raw)
+            if tested:
+                dates[str(name)] = tested
+        return {**data, "antigens": antigens, "antigen_dates": dates}
+
+    @field_validator("antigen_dates")
+    @classmethod
+    def _dates(cls, value: dict[str, str]) -> dict[str, str]:
+        out = {}
+        for name, raw in value.items():
+            found = find_date(str(raw))
+            if not found or found[1]:
+                raise ValueError(f"'{raw}' for {name} is not a date (write 2026-09-15 or 2026-09)")
+            out[name] = found[0]
+        return out
 
     @field_validator("disease_status", mode="before")
     @classmethod
@@ -110,7 +139,13 @@ class Profile(Frozen):
         return value
 
     @field_validator(
-        "cns_involvement", "prior_allo_sct", "active_infection", "pregnant", mode="before"
+        "cns_involvement",
+        "prior_allo_sct",
+        "active_infection",
+        "pregnant",
+        "breastfeeding",
+        "active_gvhd",
+        mode="before",
     )
     @classmethod
     def _bools(cls, value: Any) -> Any:
@@ -134,7 +169,11 @@ class Profile(Frozen):
     @classmethod
     def _labs(cls, value: Any) -> Any:
         if isinstance(value, Mapping):
-            return {str(k): number_or_text(v) for k, v in value.items()}
+            out = {}
+            for key, raw in value.items():
+                name = lab_key(str(key))
+                out[name] = lab_value(name, raw) if name in KNOWN_LABS else number_or_text(raw)
+            return out
         return value
 
     @field_validator("disease_tempo", mode="before")
@@ -153,6 +192,8 @@ class Profile(Frozen):
             )
         if self.pregnant and self.sex == "male":
             raise ValueError("pregnant is true but sex is male: correct one of them")
+        if self.breastfeeding and self.sex == "male":
+            raise ValueError("breastfeeding is true but sex is male: correct one of them")
         return self
 
 
@@ -161,7 +202,7 @@ def unflatten(raw: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
         head, dot, tail = str(key).partition(".")
-        if dot and head in ("antigens", "labs"):
+        if dot and head in ("antigens", "labs", "antigen_dates"):
             out.setdefault(head, {})[tail] = value
         else:
             out[key] = value
@@ -176,7 +217,9 @@ class Patient(Frozen):
     indication: str | None
     indication_name: str | None
     prior_therapy_classes: tuple[str, ...] | None
-    unrecognised_therapies: tuple[str, ...] = ()
+    exposures: tuple[tuple[str, str | None], ...] = ()
+    """Targeted classes received (CD19 CAR-T, BCMA bispecific ...) with the latest date given
+    for each (None when any mention of it is undated)."""
 
     def public(self) -> dict[str, Any]:
         """The normalised profile as printed in JSON output."""
@@ -205,6 +248,7 @@ def parse_profile(raw: Any, *, source: str = "profile") -> Profile:
             )
     _check_text(raw, source)
     _check_antigen_values(raw.get("antigens"), source)
+    _check_lab_values(raw.get("labs"), source)
     try:
         return Profile.model_validate(raw)
     except ValidationError as error:
@@ -233,7 +277,7 @@ def _check_antigen_values(antigens: Any, source: str) -> None:
         return
     for name, value in antigens.items():
         try:
-            parse_antigen_value(value)
+            parse_antigen_result(value)
         except ValidationError as error:
             err = error.errors(include_url=False)[0]
             part = ".".join(str(p) for p in err["loc"])
@@ -246,6 +290,29 @@ def _check_antigen_values(antigens: Any, source: str) -> None:
             raise ProfileError(
                 f"{source}: field 'antigens.{name}': {error}", field=f"antigens.{name}"
             ) from None
+
+
+def _check_lab_values(labs: Any, source: str) -> None:
+    """Every lab value is read as what it says, or rejected naming the lab: never accepted
+    and then treated as missing."""
+    if not isinstance(labs, Mapping):
+        return
+    seen: dict[str, str] = {}
+    for key, raw in labs.items():
+        name = lab_key(str(key))
+        if name in seen:
+            raise ProfileError(
+                f"{source}: lab {name} is given twice (as '{seen[name]}' and '{key}'); keep one",
+                field=f"labs.{key}",
+            )
+        seen[name] = str(key)
+        if name in KNOWN_LABS and raw is not None:
+            try:
+                lab_value(name, raw)
+            except ValueError as error:
+                raise ProfileError(
+                    f"{source}: field 'labs.{key}': {error}", field=f"labs.{key}"
+                ) from None
 
 
 def _field_of(error: ValidationError) -> str | None:
@@ -288,23 +355,33 @@ def normalise(profile: Profile, lexicon: Lexicon, today: date) -> tuple[Patient,
                 field=f"antigens.{name}",
             )
         antigens[canonical] = value
+    dates = {}
+    for name, tested in profile.antigen_dates.items():
+        canonical = lexicon.antigen(name)
+        if canonical is None or canonical not in antigens:
+            raise ProfileError(
+                f"field 'antigen_dates.{name}': a date is given but no {name} result; "
+                "give the result under antigens",
+                field=f"antigen_dates.{name}",
+            )
+        dates[canonical] = tested
     _check_labs(profile)
     indication = _resolve_indication(profile, lexicon, warnings)
     profile = _status_from_diagnosis(profile, warnings)
-    classes, unknown = _therapy_classes(profile, lexicon)
+    classes, unknown, exposures = _therapy_classes(profile, lexicon)
     if unknown:
         warnings.append(
             "prior therapies not recognised (check spelling or add to rules/vocab/therapies.yaml): "
             + ", ".join(unknown)
         )
-    normalised = profile.model_copy(update={"antigens": antigens})
+    normalised = profile.model_copy(update={"antigens": antigens, "antigen_dates": dates})
     patient = Patient(
         profile=normalised,
         age=age,
         indication=indication,
         indication_name=lexicon.disease_name(indication) if indication else None,
         prior_therapy_classes=classes,
-        unrecognised_therapies=tuple(unknown),
+        exposures=exposures,
     )
     return patient, warnings
 
@@ -370,7 +447,9 @@ def _resolve_indication(profile: Profile, lexicon: Lexicon, warnings: list[str])
     text = profile.diagnosis or ""
     found = lexicon.resolve_diagnosis(text)
     if found is None:
-        closest = did_you_mean(text, [d.name for d in lexicon.vocabulary.diseases])
+        # Only names of the same kind and close enough: never a lymphoma for a cancer.
+        names = lexicon.closest_diseases(text)
+        closest = f" (did you mean {' or '.join(names)}?)" if names else ""
         warnings.append(
             f"diagnosis '{text}' was not recognised{closest}: every disease criterion is "
             "unknown; give an indication code or a standard disease name"
@@ -420,22 +499,37 @@ def _status_from_diagnosis(profile: Profile, warnings: list[str]) -> Profile:
     return profile
 
 
+Exposures = tuple[tuple[str, str | None], ...]
+
+
 def _therapy_classes(
     profile: Profile, lexicon: Lexicon
-) -> tuple[tuple[str, ...] | None, list[str]]:
+) -> tuple[tuple[str, ...] | None, list[str], Exposures]:
+    """The classes of the prior therapies, those not recognised, and the targeted classes
+    with the latest date given for each ('axi-cel (2025-03)')."""
     if profile.prior_therapies is None:
-        return (() if profile.prior_lines == 0 else None), []
+        return (() if profile.prior_lines == 0 else None), [], ()
     classes: list[str] = []
     unknown: list[str] = []
+    dated: dict[str, list[str | None]] = {}
     for therapy in profile.prior_therapies:
-        found = lexicon.therapy_classes_of(therapy)
+        found_date = find_date(therapy)
+        name = found_date[1] if found_date and found_date[1] else therapy
+        found = lexicon.therapy_classes_of(name) or lexicon.therapy_classes_of(therapy)
         if not found:
             unknown.append(therapy)
         classes.extend(c for c in found if c not in classes)
+        for code in found:
+            if lexicon.therapy_classes[code].directed_at:
+                dated.setdefault(code, []).append(found_date[0] if found_date else None)
     if unknown:
         # A pseudo-class: therapy criteria must not take the list as complete.
         classes.append(UNRECOGNISED_THERAPY)
-    return tuple(classes), unknown
+    exposures = tuple(
+        (code, None if None in dates else max(dates, key=lambda d: date_span(str(d))[1]))
+        for code, dates in dated.items()
+    )
+    return tuple(classes), unknown, exposures
 
 
 def load_patient(

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from matcher.base import Frozen
 
-TierKey = Literal["status", "track", "enrolment", "unknowns", "cost", "id"]
+TierKey = Literal["status", "approval", "fit", "track", "enrolment", "unknowns", "cost", "id"]
 
 
 class RankingPolicy(Frozen):
@@ -41,6 +41,7 @@ class RankingPolicy(Frozen):
         track: str,
         enrolment: str,
         unknowns: int,
+        fit: int = 0,
         cost_cny: float | None,
         entry_id: str,
         indication_id: str,
@@ -48,6 +49,8 @@ class RankingPolicy(Frozen):
         """The sort key of one option; printed with it so a coordinator can see why."""
         values: dict[str, int | str] = {
             "status": _position(self.status, status),
+            "approval": 0 if track == self.track[0] else 1,
+            "fit": fit,
             "track": _position(self.track, track),
             "enrolment": _position(self.enrolment, enrolment),
             "unknowns": unknowns,

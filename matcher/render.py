@@ -88,11 +88,46 @@ def match_table(result: MatchResult, currency: str = "CNY") -> str:
             lines.append(f"    {mark} {criterion['id']}: {criterion['message']}")
         for ask in option["missing"]:
             lines.append(f"    → ask for: {ask}")
+        lines += [f"    {line}" for line in _safety_lines(option, data["patient"])]
         for note in option["notes"]:
             lines.append(f"    note: {note}")
     if hidden := hidden_line(data):
         lines += ["", hidden]
     return "\n".join(lines)
+
+
+def _safety_lines(option: dict[str, Any], patient: dict[str, Any]) -> list[str]:
+    """What the treating centre confirms before infusion, and what the referral gives that
+    this label or protocol does not consider (so nothing given goes unmentioned)."""
+    lines = []
+    if option["checks"]:
+        lines.append(
+            "confirm before infusion: " + "; ".join(c["confirm"] for c in option["checks"])
+        )
+    if option["not_considered"]:
+        given = [f"{attr} {given_value(patient, attr)}" for attr in option["not_considered"]]
+        lines.append("not considered by this label or protocol: " + ", ".join(given))
+    return lines
+
+
+def given_value(patient: dict[str, Any], attr: str) -> str:
+    """A patient input (`lab.lvef`, `flag.pregnant`, `ecog`) as the referral gave it."""
+    head, _, name = attr.partition(".")
+    if head in ("lab", "antigen"):
+        value = patient.get(f"{head}s", {}).get(name)
+    else:
+        value = patient.get(name or head)
+    if isinstance(value, dict):
+        value = f"{value.get('percent', '?')}% at {value.get('intensity', '?')}+"
+    return (
+        "yes"
+        if value is True
+        else "no"
+        if value is False
+        else f"{value:g}"
+        if isinstance(value, float)
+        else str(value)
+    )
 
 
 def _unrecognised_lines(data: dict[str, Any]) -> list[str]:
@@ -128,6 +163,8 @@ def match_markdown(result: MatchResult, currency: str = "CNY") -> str:
         if o["missing"]:
             lines += ["", "**Ask the referring doctor for:**", ""]
             lines += [f"- {ask}" for ask in o["missing"]]
+        if safety := _safety_lines(o, data["patient"]):
+            lines += ["", *[f"- {line}" for line in safety]]
         lines += ["", "**Cost breakdown:**", "", *cost_markdown(o["cost"], currency)]
         if o["notes"]:
             lines += ["", "**Notes:**", ""] + [f"- {n}" for n in o["notes"]]

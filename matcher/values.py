@@ -7,6 +7,7 @@ cells: one place, used by the single-referral path, the CLI flags and bulk scree
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -114,6 +115,23 @@ class Ihc(Frozen):
 AntigenValue = Literal["positive", "negative"] | Ihc
 
 
+def parse_antigen_result(raw: Any) -> tuple[AntigenValue, str | None]:
+    """An antigen result and the date it was tested, when given: 'negative (2026-09-01)',
+    {'status': 'negative', 'date': '2026-09'}, {'percent': 60, 'intensity': 2, 'date': ...}."""
+    if isinstance(raw, Mapping) and "date" in raw:
+        rest = {k: v for k, v in raw.items() if k != "date"}
+        found = find_date(str(raw["date"]))
+        if not found or found[1]:
+            raise ValueError(f"date '{raw['date']}' is not a date (write 2026-09-15 or 2026-09)")
+        value = rest["status"] if set(rest) == {"status"} else rest
+        return parse_antigen_value(value), found[0]
+    if isinstance(raw, Mapping) and set(raw) == {"status"}:
+        return parse_antigen_value(raw["status"]), None
+    if isinstance(raw, str) and (found := find_date(raw)) and found[1]:
+        return parse_antigen_value(found[1]), found[0]
+    return parse_antigen_value(raw), None
+
+
 def parse_antigen_value(raw: Any) -> AntigenValue:
     """'pos', '阳性', '60%:2+', '2+ 60%', {'percent': 60, 'intensity': 2} and the like."""
     if isinstance(raw, Ihc):
@@ -162,6 +180,123 @@ def number_or_text(value: Any) -> Any:
         except ValueError:
             return value.strip()
     return value
+
+
+#: Other names of labs, matched ignoring case, spaces, hyphens and dots ("LVEF", "Child-Pugh").
+LAB_ALIASES = {
+    "ef": "lvef",
+    "ejection_fraction": "lvef",
+    "gfr": "egfr",
+    "crcl": "creatinine_clearance",
+    "childpugh": "child_pugh",
+    "child_pugh_score": "child_pugh",
+    "child_pugh_class": "child_pugh",
+    "sledai_2k": "sledai",
+    "hb": "hemoglobin",
+    "hgb": "hemoglobin",
+    "haemoglobin": "hemoglobin",
+    "plt": "platelets",
+    "platelet": "platelets",
+    "bilirubin": "bilirubin_uln",
+    "alt": "alt_uln",
+    "sao2": "spo2",
+}
+
+
+def lab_key(name: str) -> str:
+    """The canonical lab name for any spelling: 'LVEF' -> lvef, 'Child-Pugh' -> child_pugh."""
+    key = re.sub(r"[\s\-.]+", "_", unicodedata.normalize("NFKC", str(name)).strip().casefold())
+    return LAB_ALIASES.get(key, key)
+
+
+#: Units a lab value may carry in its text, per lab; the number is read, the unit dropped.
+LAB_UNITS = {
+    "egfr": ("ml/min/1.73m2", "ml/min/1.73 m2", "ml/min/1.73m²", "ml/min/1.73 m²", "ml/min"),
+    "creatinine_clearance": ("ml/min",),
+    "lvef": ("%",),
+    "spo2": ("%",),
+    "sledai": (),
+    "bilirubin_uln": ("x uln", "×uln", "x", "×", "uln"),
+    "alt_uln": ("x uln", "×uln", "x", "×", "uln"),
+    "anc": ("x10^9/l", "×10^9/l", "x 10^9/l", "10^9/l", "×10⁹/l", "g/l"),
+    "platelets": ("x10^9/l", "×10^9/l", "x 10^9/l", "10^9/l", "×10⁹/l", "g/l"),
+    "hemoglobin": ("g/l",),
+    "afp": ("ng/ml", "μg/l", "ug/l"),
+}
+_LAB_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(.*?)\s*$")
+
+
+def lab_value(name: str, raw: Any) -> float | str:
+    """A lab cell as its number ('55 mL/min' -> 55.0; '45%' -> 45.0) or, for Child-Pugh, its
+    class and score ('B', 'B7'). Raises ValueError, naming what is expected, otherwise."""
+    if isinstance(raw, bool):
+        raise ValueError("must be a number, not true or false")
+    if name == "child_pugh":
+        if isinstance(raw, int | float):
+            return float(raw)
+        text = unicodedata.normalize("NFKC", str(raw)).strip().upper()
+        if CHILD_PUGH.match(text):
+            return re.sub(r"\s+", "", text)
+        raise ValueError(
+            f"'{raw}' is not a Child-Pugh class and score; write A5-A6, B7-B9 or C10-C15 "
+            "(or the class alone)"
+        )
+    if isinstance(raw, int | float):
+        return float(raw)
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    match = _LAB_NUMBER.match(text)
+    unit = match[2].casefold().replace(" ", "") if match else None
+    units = [u.replace(" ", "") for u in LAB_UNITS.get(name, ())]
+    if match and (not unit or unit in units):
+        return float(match[1])
+    expected = f" in {LAB_UNITS[name][0]}" if LAB_UNITS.get(name) else ""
+    raise ValueError(f"'{raw}' is not a number{expected}; give the value as a number{expected}")
+
+
+#: Child-Pugh scores each class covers.
+CHILD_PUGH_CLASSES = {"A": (5.0, 6.0), "B": (7.0, 9.0), "C": (10.0, 15.0)}
+
+
+def child_pugh_range(raw: Any) -> tuple[float, float] | None:
+    """The scores a Child-Pugh value may stand for: 'B7' -> (7, 7), 'B' -> (7, 9)."""
+    score = child_pugh_score(raw)
+    if score is not None:
+        return score, score
+    text = str(raw).strip().upper()
+    return CHILD_PUGH_CLASSES.get(text)
+
+
+#: A date as precise as known: 2026, 2026-09, 2026-09-15 (also 2026/9/15, 2026.09, 2026年9月).
+_DATE = re.compile(
+    r"(?<!\d)((?:19|20)\d\d)(?:\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*日?)?\s*月?)?(?!\d)"
+)
+
+
+def find_date(text: str) -> tuple[str, str] | None:
+    """The first date in a text as (ISO partial date, the text without it), or None."""
+    match = _DATE.search(unicodedata.normalize("NFKC", text))
+    if not match:
+        return None
+    year, month, day = match.groups()
+    if (month and not 1 <= int(month) <= 12) or (day and not 1 <= int(day) <= 31):
+        return None
+    iso = year + (f"-{int(month):02d}" if month else "") + (f"-{int(day):02d}" if day else "")
+    rest = unicodedata.normalize("NFKC", text)
+    rest = rest[: match.start()] + rest[match.end() :]
+    return iso, re.sub(r"[\s(（)）,，;@]+$|^[\s(（)）,，;@]+|\(\s*\)|（\s*）", "", rest).strip()
+
+
+def date_span(iso: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """The earliest and latest day a partial ISO date may mean (2026-09 -> 09-01 .. 09-31)."""
+    parts = [int(p) for p in iso.split("-")]
+    low = ([*parts, 1, 1])[:3]
+    high = ([*parts, 12, 31])[:3] if len(parts) == 1 else ([*parts, 31])[:3]
+    return (low[0], low[1], low[2]), (high[0], high[1], high[2])
+
+
+def surely_after(later: str, earlier: str) -> bool:
+    """Whether partial date `later` is certainly after `earlier` (2026-10 after 2026-09-15)."""
+    return date_span(later)[0] > date_span(earlier)[1]
 
 
 #: Status words a diagnosis text may carry ("relapsed DLBCL", "难治性多发性骨髓瘤"), most

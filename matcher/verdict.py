@@ -40,6 +40,11 @@ class Verdict:
     ask: str | None = None
     """For `unknown`: the test or record to ask the referring doctor for."""
     children: tuple[Verdict, ...] = field(default=())
+    source: str | None = None
+    """For a default safety check: the label warning or trial exclusion behind it."""
+    pending: bool = False
+    """A safety check the referral is silent on: counted as met, shown as something for the
+    treating centre to confirm before infusion (`ask` says what), never as a met criterion."""
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -51,6 +56,10 @@ class Verdict:
         }
         if self.ask:
             out["ask"] = self.ask
+        if self.value is not None:
+            out["value"] = self.value
+        if self.source:
+            out["source"] = self.source
         if self.children:
             out["children"] = [child.as_dict() for child in self.children]
         return out

@@ -326,6 +326,10 @@ class Lexicon:
                 current = cls.parent if cls else None
         return tuple(out)
 
+    def broader(self, code: str) -> tuple[str, ...]:
+        """A therapy class and every class above it (cd19_cart -> cd19_cart, car_t, ...)."""
+        return self._with_broader((code,))
+
     def classes_directed_at(self, antigen: str) -> tuple[str, ...]:
         """Therapy classes that act on an antigen (CAR-T, bispecifics, ADCs against CD19)."""
         return tuple(c.code for c in self.vocabulary.therapy_classes if antigen in c.directed_at)

@@ -18,7 +18,7 @@ def test_match_table_shows_ranked_explained_options(runner):
     out = result.stdout
     assert "1. axi-cel / lbcl-3l  [ELIGIBLE]" in out
     assert "✓ prior-lines: 2 prior line(s) meets ≥ 2." in out
-    assert "tier order: status > track > enrolment > unknowns > cost > id" in out
+    assert "tier order: status > approval > fit > track > enrolment > unknowns > cost > id" in out
 
 
 def test_match_json_has_the_contract_shape(runner):

@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from matcher.cli import cli
 from matcher.criteria import KINDS
 from matcher.screen.bulk import screen_frame, screen_rows
-from matcher.screen.columns import INPUTS
 from matcher.screen.frame import OUTPUT_COLUMNS, referral_frame
 from matcher.store import open_catalog
 from tests.conftest import TODAY
@@ -456,9 +455,24 @@ def test_long_runs_show_progress_and_help_ends_with_an_example(runner, db, tmp_p
 # ------------------------------------------------------------- bulk == single, property
 
 
-def test_every_leaf_kind_names_the_input_it_reads():
-    leaves = set(KINDS) - {"all", "any", "not", "template"}
-    assert leaves <= set(INPUTS), leaves - set(INPUTS)
+def test_every_criterion_kind_names_the_inputs_it_reads():
+    """Bulk screening evaluates a criterion once per distinct value of what it reads: a kind
+    that reads a profile field without saying so would be screened as if it read nothing."""
+    kinds = {cls.model_fields["kind"].default: cls for cls in _node_classes()}
+    assert set(KINDS) == set(kinds)
+    silent = {"template", "manual"}  # expanded at load time; reads no profile field
+    assert [k for k, cls in kinds.items() if "reads" not in vars(cls) and k not in silent] == []
+
+
+def _node_classes() -> list[type]:
+    from matcher.criteria.node import Node
+
+    found, todo = [], list(Node.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo += cls.__subclasses__()
+    return found
 
 
 DIAGNOSES = [

@@ -23,14 +23,15 @@ def _profile_options(func: Any) -> Any:
             "antigens",
             multiple=True,
             metavar="NAME=VALUE",
-            help="positive, negative or PERCENT%:INTENSITY+ (CLDN18.2=60%:2+). Repeatable.",
+            help="positive, negative or PERCENT%:INTENSITY+ (CLDN18.2=60%:2+), with the test date "
+            "if known (CD19='negative 2026-09-15'). Repeatable.",
         ),
         click.option("--prior-lines", type=int, help="Prior lines of systemic therapy."),
         click.option(
             "--prior-therapy",
             "prior_therapies",
             multiple=True,
-            help="A prior therapy (ibrutinib, R-CHOP, ASCT). Repeatable.",
+            help="A prior therapy, dated if known (ibrutinib, 'axi-cel 2025-03'). Repeatable.",
         ),
         click.option(
             "--status",
@@ -52,6 +53,18 @@ def _profile_options(func: Any) -> Any:
             "--infection/--no-infection", "active_infection", default=None, help="Active infection."
         ),
         click.option("--pregnant/--not-pregnant", "pregnant", default=None, help="Pregnancy."),
+        click.option(
+            "--breastfeeding/--not-breastfeeding",
+            "breastfeeding",
+            default=None,
+            help="Breastfeeding.",
+        ),
+        click.option(
+            "--gvhd/--no-gvhd",
+            "active_gvhd",
+            default=None,
+            help="Active graft-versus-host disease (after an allogeneic transplant).",
+        ),
         click.option(
             "--lab",
             "labs",

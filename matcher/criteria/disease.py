@@ -20,6 +20,10 @@ class IndicationCriterion(Node):
 
     kind: Literal["indication"] = "indication"
     indication: list[str] = Field(min_length=1)
+
+    def reads(self) -> tuple[str, ...]:
+        return ("indication",)
+
     """Disease codes from rules/vocab/diseases.yaml; subtypes are covered (LBCL covers DLBCL)."""
 
     def describe(self) -> str:
@@ -70,6 +74,9 @@ class AntigenCriterion(Node):
 
     kind: Literal["antigen"] = "antigen"
     antigen: AntigenRequirement
+
+    def reads(self) -> tuple[str, ...]:
+        return (f"antigen.{self.antigen.name}",)
 
     def describe(self) -> str:
         req = self.antigen

@@ -19,6 +19,9 @@ class PriorLinesCriterion(Node):
     kind: Literal["prior_lines"] = "prior_lines"
     prior_lines: Range
 
+    def reads(self) -> tuple[str, ...]:
+        return ("prior_lines",)
+
     def describe(self) -> str:
         return f"Prior lines of systemic therapy {self.prior_lines.words()}"
 
@@ -71,6 +74,9 @@ class PriorTherapyCriterion(Node):
 
     kind: Literal["prior_therapy"] = "prior_therapy"
     prior_therapy: PriorTherapyRequirement
+
+    def reads(self) -> tuple[str, ...]:
+        return ("therapy",)
 
     def describe(self) -> str:
         parts = []
@@ -135,6 +141,10 @@ class DiseaseStatusCriterion(Node):
 
     kind: Literal["disease_status"] = "disease_status"
     disease_status: list[DiseaseStatus] = Field(min_length=1)
+
+    def reads(self) -> tuple[str, ...]:
+        # Prior lines settle a newly-diagnosed cohort when the status is left out.
+        return ("disease_status", "prior_lines")
 
     def describe(self) -> str:
         return "Disease status: " + " or ".join(self.disease_status)

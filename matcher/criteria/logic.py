@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag
@@ -13,7 +15,7 @@ from matcher.criteria.history import (
     PriorLinesCriterion,
     PriorTherapyCriterion,
 )
-from matcher.criteria.node import Context, Node
+from matcher.criteria.node import Context, Node, is_given
 from matcher.criteria.person import (
     AgeCriterion,
     EcogCriterion,
@@ -22,6 +24,7 @@ from matcher.criteria.person import (
     ManualCriterion,
     SexCriterion,
 )
+from matcher.criteria.target import PriorTargetCriterion, TargetCriterion
 from matcher.verdict import Outcome, Verdict
 
 
@@ -30,6 +33,9 @@ class AllOf(Node):
 
     kind: Literal["all"] = "all"
     all: list[Criterion] = Field(min_length=1)
+
+    def reads(self) -> tuple[str, ...]:
+        return union(c.reads() for c in self.all)
 
     def describe(self) -> str:
         return "All of: " + "; ".join(c.label() for c in self.all)
@@ -44,6 +50,9 @@ class AnyOf(Node):
 
     kind: Literal["any"] = "any"
     any: list[Criterion] = Field(min_length=1)
+
+    def reads(self) -> tuple[str, ...]:
+        return union(c.reads() for c in self.any)
 
     def describe(self) -> str:
         return "Any of: " + "; ".join(c.label() for c in self.any)
@@ -61,6 +70,9 @@ class NotOf(Node):
 
     model_config = Frozen.model_config | {"populate_by_name": True}
 
+    def reads(self) -> tuple[str, ...]:
+        return self.not_.reads()
+
     def describe(self) -> str:
         return f"Not: {self.not_.label()}"
 
@@ -72,6 +84,57 @@ class NotOf(Node):
             outcome, f"Exclusion: {inner.message}", value=inner.value, ask=inner.ask
         )
         return _with_children(verdict, (inner,))
+
+
+class SafetyCriterion(Node):
+    """A default check from rules/safety.yaml, wrapped around its rule. When the referral is
+    silent on what the rule reads, the check is pending: counted as met, and shown as
+    something the treating centre confirms before infusion (it is not a label criterion)."""
+
+    kind: Literal["safety"] = "safety"
+    safety: Criterion
+    fields: list[str] = Field(default_factory=list)
+    """Inputs whose absence makes the check pending (default: every input the rule reads)."""
+    confirm: str | None = None
+    """What the treating centre confirms when the referral is silent."""
+    sexes: list[str] | None = None
+    """The sexes the check applies to (pregnancy: female, other); None: everyone."""
+    source: str | None = None
+    """The label warning or pivotal-trial exclusion behind the check, in words."""
+
+    def reads(self) -> tuple[str, ...]:
+        return union([self.safety.reads(), ("sex",) if self.sexes else ()])
+
+    def describe(self) -> str:
+        return self.safety.label()
+
+    def evaluate(self, ctx: Context) -> Verdict:
+        sex = ctx.patient.profile.sex
+        if self.sexes and sex is not None and sex not in self.sexes:
+            return replace(
+                self._verdict(Outcome.MET, f"Does not apply (sex {sex}).", pending=True),
+                source=self.source,
+            )
+        inner = self.safety.evaluate(ctx)
+        keys = self.fields or self.safety.reads()
+        silent = keys and not any(is_given(ctx.patient, key) for key in keys)
+        if inner.outcome is Outcome.UNKNOWN and silent:
+            verdict = self._verdict(
+                Outcome.MET,
+                f"Not stated in the referral: confirm {self.confirm} before infusion.",
+                pending=True,
+                ask=self.confirm,
+            )
+        else:
+            verdict = self._verdict(
+                inner.outcome,
+                inner.message,
+                value=inner.value,
+                recoverable=inner.recoverable,
+                ask=inner.ask,
+                pending=inner.pending,
+            )
+        return replace(verdict, source=self.source)
 
 
 class TemplateRef(Node):
@@ -104,16 +167,12 @@ def _combine(node: Node, children: tuple[Verdict, ...], *, need_all: bool) -> Ve
 
 
 def _with_children(verdict: Verdict, children: tuple[Verdict, ...]) -> Verdict:
-    return Verdict(
-        id=verdict.id,
-        text=verdict.text,
-        outcome=verdict.outcome,
-        recoverable=verdict.recoverable,
-        message=verdict.message,
-        value=verdict.value,
-        ask=verdict.ask,
-        children=children,
-    )
+    return replace(verdict, children=children)
+
+
+def union(groups: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    """Inputs read by several criteria, each once, in order."""
+    return tuple(dict.fromkeys(attr for group in groups for attr in group))
 
 
 KINDS = (
@@ -132,6 +191,9 @@ KINDS = (
     "lab",
     "sex",
     "manual",
+    "target",
+    "prior_target",
+    "safety",
 )
 
 
@@ -160,7 +222,10 @@ Criterion = Annotated[
     | Annotated[FlagCriterion, Tag("flag")]
     | Annotated[LabCriterion, Tag("lab")]
     | Annotated[SexCriterion, Tag("sex")]
-    | Annotated[ManualCriterion, Tag("manual")],
+    | Annotated[ManualCriterion, Tag("manual")]
+    | Annotated[TargetCriterion, Tag("target")]
+    | Annotated[PriorTargetCriterion, Tag("prior_target")]
+    | Annotated[SafetyCriterion, Tag("safety")],
     Discriminator(
         criterion_kind,
         custom_error_type="criterion_kind",
@@ -171,3 +236,4 @@ Criterion = Annotated[
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
 NotOf.model_rebuild()
+SafetyCriterion.model_rebuild()

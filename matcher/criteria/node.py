@@ -46,6 +46,12 @@ class Node(Frozen):
     def evaluate(self, ctx: Context) -> Verdict:
         raise NotImplementedError
 
+    def reads(self) -> tuple[str, ...]:
+        """The patient inputs this criterion reads (`ecog`, `flag.pregnant`, `antigen.CD19`,
+        `therapy` ...): bulk screening evaluates a leaf once per distinct combination of them,
+        and an option lists the given inputs none of its criteria read."""
+        return ()
+
     def _verdict(
         self,
         outcome: Outcome,
@@ -54,7 +60,9 @@ class Node(Frozen):
         value: Any = None,
         recoverable: bool = False,
         ask: str | None = None,
+        pending: bool = False,
     ) -> Verdict:
+        """The verdict with this node's soft, recoverable and ask settings applied."""
         if outcome is Outcome.NOT_MET:
             if self.recoverable is not None:
                 recoverable = self.recoverable
@@ -74,7 +82,48 @@ class Node(Frozen):
             message=message,
             value=value,
             ask=ask,
+            pending=pending,
         )
+
+
+def is_given(patient: Patient, attr: str) -> bool:
+    """Whether the referral gives a patient input (the names of `Node.reads`)."""
+    head, _, name = attr.partition(".")
+    profile = patient.profile
+    if head == "antigen":
+        return name in profile.antigens
+    if head == "lab":
+        return name in profile.labs
+    if head == "flag":
+        return getattr(profile, name) is not None
+    if head == "therapy":
+        return patient.prior_therapy_classes is not None
+    if head in ("indication", "age"):
+        return getattr(patient, head) is not None
+    return getattr(profile, head) is not None
+
+
+#: Patient inputs that speak to safety: each given one must show in every option's
+#: explanation, or in its list of inputs the label does not consider.
+SAFETY_FLAGS = (
+    "pregnant",
+    "breastfeeding",
+    "active_infection",
+    "cns_involvement",
+    "prior_allo_sct",
+    "active_gvhd",
+)
+
+
+def safety_inputs(patient: Patient) -> list[str]:
+    """The safety-relevant inputs this referral gives: flags, ECOG, labs and antigens."""
+    profile = patient.profile
+    attrs = [f"flag.{f}" for f in SAFETY_FLAGS if getattr(profile, f) is not None]
+    if profile.ecog is not None:
+        attrs.append("ecog")
+    attrs += [f"lab.{name}" for name in profile.labs]
+    attrs += [f"antigen.{name}" for name in profile.antigens]
+    return attrs
 
 
 class Range(Frozen):

@@ -9,10 +9,17 @@ from pydantic import Field, model_validator
 from matcher.base import Frozen
 from matcher.criteria.node import Context, Node, Range, outside
 from matcher.patient import KNOWN_LABS, Sex
-from matcher.values import child_pugh_score
+from matcher.values import child_pugh_range, child_pugh_score
 from matcher.verdict import Outcome, Verdict
 
-Flag = Literal["cns_involvement", "prior_allo_sct", "active_infection", "pregnant"]
+Flag = Literal[
+    "cns_involvement",
+    "prior_allo_sct",
+    "active_infection",
+    "pregnant",
+    "breastfeeding",
+    "active_gvhd",
+]
 
 #: Whether a patient could still come to meet a failed flag criterion.
 FLAG_RECOVERABLE = {
@@ -20,18 +27,24 @@ FLAG_RECOVERABLE = {
     "prior_allo_sct": False,
     "active_infection": True,  # an infection can be treated
     "pregnant": False,
+    "breastfeeding": True,  # breastfeeding can be stopped
+    "active_gvhd": True,  # GVHD can be brought under control
 }
 FLAG_ASK = {
     "cns_involvement": "CNS staging (brain MRI or lumbar puncture) or a statement on CNS disease",
     "prior_allo_sct": "transplant history (any prior allogeneic stem-cell transplant)",
     "active_infection": "infection screen (active uncontrolled infection, HBV/HCV/HIV status)",
     "pregnant": "pregnancy status",
+    "breastfeeding": "whether the patient is breastfeeding",
+    "active_gvhd": "graft-versus-host disease status and current immunosuppression",
 }
 FLAG_WORDS = {
     "cns_involvement": "CNS involvement",
     "prior_allo_sct": "prior allogeneic transplant",
     "active_infection": "active infection",
     "pregnant": "pregnancy",
+    "breastfeeding": "breastfeeding",
+    "active_gvhd": "active graft-versus-host disease",
 }
 
 
@@ -40,6 +53,9 @@ class AgeCriterion(Node):
 
     kind: Literal["age"] = "age"
     age: Range
+
+    def reads(self) -> tuple[str, ...]:
+        return ("age",)
 
     def describe(self) -> str:
         return f"Age {self.age.words(' years')}"
@@ -69,6 +85,9 @@ class EcogCriterion(Node):
 
     kind: Literal["ecog"] = "ecog"
     ecog: Range
+
+    def reads(self) -> tuple[str, ...]:
+        return ("ecog",)
 
     def describe(self) -> str:
         return f"ECOG performance status {self.ecog.words()}"
@@ -102,6 +121,9 @@ class FlagCriterion(Node):
 
     kind: Literal["flag"] = "flag"
     flag: FlagRequirement
+
+    def reads(self) -> tuple[str, ...]:
+        return (f"flag.{self.flag.name}",)
 
     def describe(self) -> str:
         word = FLAG_WORDS[self.flag.name]
@@ -145,6 +167,14 @@ class LabRequirement(Frozen):
         return self
 
 
+def lab_span(name: str, raw: Any) -> tuple[float, float] | None:
+    """The values a lab result may stand for: one number, or a Child-Pugh class's scores."""
+    if name == "child_pugh":
+        return child_pugh_range(raw)
+    value = lab_number(name, raw)
+    return None if value is None else (value, value)
+
+
 def lab_number(name: str, raw: Any) -> float | None:
     """A lab value as a number; Child-Pugh 'B7' gives its score 7. None if it cannot be read."""
     if name == "child_pugh":
@@ -161,6 +191,9 @@ class LabCriterion(Node):
     kind: Literal["lab"] = "lab"
     lab: LabRequirement
 
+    def reads(self) -> tuple[str, ...]:
+        return (f"lab.{self.lab.name}",)
+
     def describe(self) -> str:
         spec = self.lab
         if spec.min is not None and spec.max is not None:
@@ -173,19 +206,27 @@ class LabCriterion(Node):
         ask = KNOWN_LABS[spec.name]
         if raw is None:
             return self._verdict(Outcome.UNKNOWN, f"{spec.name} not given.", ask=ask)
-        value = lab_number(spec.name, raw)
-        if value is None:
+        span = lab_span(spec.name, raw)
+        if span is None:
             return self._verdict(
                 Outcome.UNKNOWN, f"{spec.name} '{raw}' cannot be read.", value=raw, ask=ask
             )
         low = lab_number(spec.name, spec.min) if spec.min is not None else None
         high = lab_number(spec.name, spec.max) if spec.max is not None else None
-        if outside(value, low, high):
+        if outside(span[0], low, high) and outside(span[1], low, high):
             return self._verdict(
                 Outcome.NOT_MET,
                 f"{spec.name} {raw}; {self.describe()} required.",
                 value=raw,
                 recoverable=True,
+            )
+        if outside(span[0], low, high) or outside(span[1], low, high):
+            # A Child-Pugh class alone ("B") spans scores on both sides of the bound.
+            return self._verdict(
+                Outcome.UNKNOWN,
+                f"{spec.name} {raw} spans {self.describe()}: the score decides.",
+                value=raw,
+                ask=f"{ask}: the score, not only the class",
             )
         return self._verdict(Outcome.MET, f"{spec.name} {raw} meets {self.describe()}.", value=raw)
 
@@ -195,6 +236,9 @@ class SexCriterion(Node):
 
     kind: Literal["sex"] = "sex"
     sex: list[Sex] = Field(min_length=1)
+
+    def reads(self) -> tuple[str, ...]:
+        return ("sex",)
 
     def describe(self) -> str:
         return "Sex: " + " or ".join(self.sex)

@@ -32,7 +32,7 @@ import pandas as pd
 
 from matcher.catalog import Catalog
 from matcher.costs import estimate
-from matcher.engine import match
+from matcher.engine import disease_fit, match
 from matcher.patient import Patient
 from matcher.screen.cohort import EMPTY_ROW, SEP, Cells, Checker, Cohort, joined
 from matcher.screen.columns import OptionColumns, Shown
@@ -208,7 +208,13 @@ class _Plan:
         self.blank = self.checker.blank
         self.costs: dict[tuple[int, Any], dict[str, Any]] = {}
         self.options = [
-            OptionColumns.of(entry, indication, self.lexicon, self.blank)
+            OptionColumns.of(
+                entry,
+                indication,
+                catalog.criteria(entry, indication),
+                self.lexicon,
+                self.blank,
+            )
             for entry in catalog.entries
             for indication in entry.indications
         ]
@@ -244,13 +250,19 @@ class _Plan:
         return self._assemble(c, shown)
 
     def _text(
-        self, option: OptionColumns, verdicts: list[Verdict], need: list[str], tempo: Any
+        self,
+        option: OptionColumns,
+        verdicts: list[Verdict],
+        need: list[str],
+        tempo: Any,
+        disease: str | None,
     ) -> dict[str, Any]:
-        """The text of an option row with these top-level verdicts, asks and tempo."""
+        """The text of an option row with these top-level verdicts, asks, tempo and disease."""
         status = roll_up(verdicts)
         cost = self._cost(option, tempo)
+        fit = disease_fit(option.nodes, verdicts, disease, self.lexicon)
         tier, excluded = option.tier(
-            status, verdicts, need, cost["estimate"], self.catalog.rules.ranking
+            status, verdicts, need, cost["estimate"], self.catalog.rules.ranking, fit
         )
         return {
             "tier_key": tier,

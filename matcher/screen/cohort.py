@@ -27,14 +27,23 @@ from matcher.vocab import Lexicon
 EMPTY_ROW = "empty row"
 #: Separator of list-valued text cells (missing data, warnings).
 SEP = " | "
-FLAGS = ("cns_involvement", "prior_allo_sct", "active_infection", "pregnant")
+FLAGS = (
+    "cns_involvement",
+    "prior_allo_sct",
+    "active_infection",
+    "active_gvhd",
+    "pregnant",
+    "breastfeeding",
+)
+#: Flags checked with sex (pregnancy and breastfeeding contradict a male sex).
+SEX_FLAGS = ("pregnant", "breastfeeding")
 #: Fields whose rules read each other (a status read from the diagnosis, newly diagnosed
 #: against prior lines, age against date of birth, pregnancy against sex): checked together,
 #: once per distinct combination. Every other column is checked alone.
 GROUPS = (
     ("indication", "diagnosis", "disease_status", "prior_lines"),
     ("age", "date_of_birth"),
-    ("sex", "pregnant"),
+    ("sex", *SEX_FLAGS),
 )
 #: An unrecognised therapy added to the first group's check: its warning shows where
 #: load_patient puts the therapy warnings among the group's own.
@@ -158,7 +167,8 @@ class Checker:
         )
         self.probes: dict[str, dict[Any, _Probe]] = {}
         self.interned: dict[str, list[Any]] = {
-            "therapy": [None, ()],
+            # therapy: (classes, exposures); antigen: (result, date tested)
+            "therapy": [None, ((), ())],
             "antigen": [None],
             "lab": [None],
         }
@@ -251,7 +261,7 @@ class Checker:
         if g == 1:
             return _Probe(True, {"age": patient.age})
         if g == 2:
-            return _Probe(True, {"sex": profile.sex, "pregnant": profile.pregnant})
+            return _Probe(True, {"sex": profile.sex, **{f: getattr(profile, f) for f in SEX_FLAGS}})
         value = {
             "indication": patient.indication,
             "disease_status": profile.disease_status,
@@ -288,10 +298,13 @@ class Checker:
             return _Probe(False)
         profile = patient.profile
         if name == "prior_therapies":
-            got: Any = self.intern("therapy", patient.prior_therapy_classes)
-        elif name.startswith(("antigens.", "labs.")):
-            ((key, result),) = (profile.antigens or profile.labs).items()
-            got = (key, self.intern(name.partition(".")[0][:-1], result))
+            got: Any = self.intern("therapy", _therapy(patient))
+        elif name.startswith("antigens."):
+            ((key, result),) = profile.antigens.items()
+            got = (key, self.intern("antigen", (result, profile.antigen_dates.get(key))))
+        elif name.startswith("labs."):
+            ((key, result),) = profile.labs.items()
+            got = (key, self.intern("lab", result))
         else:
             got = getattr(profile, name)
         return _Probe(True, got, (joined(warnings),))
@@ -324,9 +337,9 @@ class Checker:
         a["prior_lines"] = values("group0", "prior_lines", numeric=True)
         a["age"] = values("group1", "age", numeric=True)
         a["sex"] = values("group2", "sex")
-        a["flag.pregnant"] = values("group2", "pregnant", numeric=True)
-        for flag in FLAGS[:-1]:
-            a[f"flag.{flag}"] = values(flag, numeric=True)
+        for flag in FLAGS:
+            group = "group2" if flag in SEX_FLAGS else flag
+            a[f"flag.{flag}"] = values(group, flag if flag in SEX_FLAGS else None, numeric=True)
         a["disease_tempo"] = values("disease_tempo")
         a["ecog"] = values("ecog", numeric=True)
         c.budget = values("budget_cny", numeric=True)
@@ -375,10 +388,19 @@ class Checker:
             a[f"flag.{flag}"][pos] = _float(getattr(profile, flag))
         for column in c.ids.values():
             column[pos] = 0
-        c.ids["therapy"][pos] = self.intern("therapy", patient.prior_therapy_classes)
-        for head, values in (("antigen", profile.antigens), ("lab", profile.labs)):
-            for name, value in values.items():
-                c.id_column(f"{head}.{name}")[pos] = self.intern(head, value)
+        c.ids["therapy"][pos] = self.intern("therapy", _therapy(patient))
+        for name, value in profile.antigens.items():
+            tested = profile.antigen_dates.get(name)
+            c.id_column(f"antigen.{name}")[pos] = self.intern("antigen", (value, tested))
+        for name, value in profile.labs.items():
+            c.id_column(f"lab.{name}")[pos] = self.intern("lab", value)
+
+
+def _therapy(patient: Patient) -> Any:
+    """A patient's therapy history as the criteria read it: classes and targeted exposures."""
+    if patient.prior_therapy_classes is None:
+        return None
+    return (patient.prior_therapy_classes, patient.exposures)
 
 
 def _got(probe: Any, key: str | None) -> Any:

@@ -28,21 +28,6 @@ from matcher.vocab import Lexicon
 MET, NOT_MET, UNKNOWN, WARN = 0, 1, 2, 3
 OUTCOMES = (Outcome.MET, Outcome.NOT_MET, Outcome.UNKNOWN, Outcome.WARN)
 CODES = {outcome: code for code, outcome in enumerate(OUTCOMES)}
-#: The patient inputs each leaf kind reads (none: reads nothing, e.g. `manual`).
-INPUTS: dict[str, Callable[[Any], tuple[str, ...]]] = {
-    "indication": lambda node: ("indication",),
-    "antigen": lambda node: (f"antigen.{node.antigen.name}",),
-    "prior_lines": lambda node: ("prior_lines",),
-    "prior_therapy": lambda node: ("therapy",),
-    # Prior lines settle a newly-diagnosed cohort when the status is left out.
-    "disease_status": lambda node: ("disease_status", "prior_lines"),
-    "age": lambda node: ("age",),
-    "ecog": lambda node: ("ecog",),
-    "flag": lambda node: (f"flag.{node.flag.name}",),
-    "lab": lambda node: (f"lab.{node.lab.name}",),
-    "sex": lambda node: ("sex",),
-    "manual": lambda node: (),
-}
 
 
 class Inputs(Protocol):
@@ -70,13 +55,8 @@ class Column:
 
 
 def inputs_of(node: Any) -> tuple[str, ...]:
-    rule = INPUTS.get(node.kind)
-    if rule is None:
-        raise NotImplementedError(
-            f"criterion kind '{node.kind}': matcher.screen.columns.INPUTS does not say which "
-            "patient input it reads; add it there"
-        )
-    return rule(node)
+    """The patient inputs a criterion reads (each criterion kind says so: `Node.reads`)."""
+    return tuple(node.reads())
 
 
 def stub(blank: Patient, attrs: tuple[str, ...], values: tuple[Any, ...]) -> Patient:
@@ -88,12 +68,21 @@ def stub(blank: Patient, attrs: tuple[str, ...], values: tuple[Any, ...]) -> Pat
 
 def _with(blank: Patient, attr: str, value: Any) -> Patient:
     head, _, name = attr.partition(".")
+    profile = blank.profile
     if head in ("indication", "age"):
         return blank.model_copy(update={head: value})
-    if head == "therapy":
-        return blank.model_copy(update={"prior_therapy_classes": value})
-    if head in ("antigen", "lab"):
-        update = {f"{head}s": {} if value is None else {name: value}}
+    if head == "therapy":  # (classes, exposures) as interned by the cohort
+        classes, exposures = (None, ()) if value is None else value
+        return blank.model_copy(update={"prior_therapy_classes": classes, "exposures": exposures})
+    if head == "antigen":  # (result, date tested)
+        if value is None:
+            return blank
+        result, tested = value
+        update: dict[str, Any] = {"antigens": {**profile.antigens, name: result}}
+        if tested:
+            update["antigen_dates"] = {**profile.antigen_dates, name: tested}
+    elif head == "lab":
+        update = {"labs": {} if value is None else {**profile.labs, name: value}}
     else:
         update = {name if head == "flag" else head: value}
     return blank.model_copy(update={"profile": blank.profile.model_copy(update=update)})
@@ -270,14 +259,20 @@ class OptionColumns:
     statuses: dict[int, Status] = field(default_factory=dict)
     rows_text: dict[Any, dict[str, Any]] = field(default_factory=dict)
 
+    nodes: list[Any] = field(default_factory=list)
+    """The criteria themselves (the cohort's own and the default safety checks)."""
+
     @classmethod
-    def of(cls, entry: Any, indication: Any, lexicon: Lexicon, blank: Patient) -> OptionColumns:
+    def of(
+        cls, entry: Any, indication: Any, nodes: list[Any], lexicon: Lexicon, blank: Patient
+    ) -> OptionColumns:
         return cls(
             entry=entry,
             indication=indication,
-            criteria=[compile_node(c, lexicon, blank) for c in indication.criteria],
-            ids=tuple(c.id or c.kind for c in indication.criteria),
+            criteria=[compile_node(c, lexicon, blank) for c in nodes],
+            ids=tuple(c.id or c.kind for c in nodes),
             enrolment=enrolment_state(indication),
+            nodes=nodes,
         )
 
     def fakes(self, states: tuple[int, ...]) -> list[Verdict]:
@@ -299,7 +294,7 @@ class OptionColumns:
         accepted: np.ndarray,
         tempo: tuple[np.ndarray, list[Any]],
         include_all: bool,
-        text_of: Callable[[OptionColumns, list[Verdict], list[str], Any], dict[str, Any]],
+        text_of: Callable[[OptionColumns, list[Verdict], list[str], Any, Any], dict[str, Any]],
         factorize: Factorize = _np_factorize,
     ) -> Shown:
         """The rows this option is shown on, and the text of each distinct signature."""
@@ -330,7 +325,9 @@ class OptionColumns:
         rows = np.flatnonzero(shown)
         asks = [a for col in columns for a in col.asks]
         tempo_codes, tempos = tempo
-        parts = [inverse.reshape(-1)[rows], tempo_codes[rows] + 1]
+        # The disease fit (a tier key) reads the patient's disease as well.
+        disease_codes, diseases, _ = c.inputs("indication")
+        parts = [inverse.reshape(-1)[rows], tempo_codes[rows] + 1, disease_codes[rows]]
         parts += [idx[rows].astype(np.int64) + 1 for _, idx in asks]
         signature, first = pack(parts, factorize)
         texts = []
@@ -339,14 +336,22 @@ class OptionColumns:
             top = keys[inverse.reshape(-1)[row]]
             need = missing(asks, row)
             t = tempos[tempo_codes[row]] if tempo_codes[row] >= 0 else None
-            cache_key = (top, t, tuple(need))
+            disease = diseases[disease_codes[row]]
+            cache_key = (top, t, tuple(need), disease)
             if cache_key not in self.rows_text:
-                self.rows_text[cache_key] = text_of(self, self.fakes(_decode(top, k)), need, t)
+                fakes = self.fakes(_decode(top, k))
+                self.rows_text[cache_key] = text_of(self, fakes, need, t, disease)
             texts.append(self.rows_text[cache_key])
         return Shown(rows, signature, texts)
 
     def tier(
-        self, status: Status, verdicts: list[Verdict], need: list[str], cost: Any, policy: Any
+        self,
+        status: Status,
+        verdicts: list[Verdict],
+        need: list[str],
+        cost: Any,
+        policy: Any,
+        fit: int,
     ) -> tuple[tuple[Any, ...], list[str]]:
         """The engine's own tier and excluded-by list for these top-level verdicts."""
         option = Option(
@@ -358,6 +363,7 @@ class OptionColumns:
             cost=cost,
             enrolment=self.enrolment,
             notes=[],
+            fit=fit,
         )
         return with_tier(option, policy).tier, [v.id for v in option.excluded_by]
 
