@@ -730,3 +730,35 @@ def test_reference_date_sets_ages_from_date_of_birth(catalog):
     axi = "entry_id == 'axi-cel' and indication_id == 'lbcl-3l'"
     assert young.query(axi)["status"].item() == "near_miss"
     assert adult.query(axi)["status"].item() == "eligible"
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, dict) and "date" in value:
+        return f"{value.get('status', '')} ({value['date']})"
+    return value
+
+
+def test_bulk_screening_gives_every_golden_case_the_single_paths_answer(catalog):
+    """The safety layer, the target rule and dated results screen the same in bulk: every
+    golden case as a row of cells, bulk against one-at-a-time, and its expected statuses."""
+    from tests.test_cases import CASES
+
+    cases = [param.values[0] for param in CASES if not param.values[0].get("today")]
+    rows = []
+    for n, case in enumerate(cases):
+        row: dict[str, Any] = {"referral_id": f"C{n}"}
+        for key, value in case["patient"].items():
+            if isinstance(value, dict) and key in ("antigens", "labs"):
+                row.update({f"{key}.{name}": _cell(v) for name, v in value.items()})
+            else:
+                row[key] = _cell(value)
+        rows.append(row)
+    frame = _frame(rows)
+    bulk = screen_frame(frame, catalog, TODAY, include_all=True)
+    pd.testing.assert_frame_equal(bulk, screen_rows(frame, catalog, TODAY, include_all=True))
+    got = {(r.referral_id, f"{r.entry_id}/{r.indication_id}"): r.status for r in bulk.itertuples()}
+    for n, case in enumerate(cases):
+        for option, expected in case["expect"].items():
+            assert got[(f"C{n}", option)] == expected, (case["id"], option)
