@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from pydantic import Field
@@ -28,10 +29,42 @@ DIAGNOSIS_PARTIAL_MIN_LENGTH = 10
 #: Abbreviations this short ("MM", "FL", "SLE") are found inside longer text only when written
 #: in the same case as the vocabulary has them: "5 mm lesion" is not myeloma.
 SHORT_SYNONYM_LENGTH = 4
+#: token_sort_ratio score from which a disease name is offered as "did you mean".
+DIAGNOSIS_SUGGEST_CUTOFF = 80
+#: How many "did you mean" names at most.
+DIAGNOSIS_SUGGEST_LIMIT = 3
+#: Diseases read when a text names a cancer that no tier knows ("backstop" readings).
+UNPLACED_CANCER = "cancer_not_in_vocabulary"
+UNPLACED_LEUKAEMIA = "leukaemia"
+UNPLACED_LYMPHOMA = "lymphoma"
 #: ratio score above which a misspelt therapy name is mapped to its class.
 THERAPY_FUZZY_CUTOFF = 88
 
+#: What spaced() turns into spaces (besides whitespace).
+_PUNCTUATION = str.maketrans(dict.fromkeys("-_/,;:()[]'\"", " "))
 _CJK = re.compile(r"[\u3400-\u9fff]")
+#: A diagnosis given as an ICD-10 code ("C83.3", "ICD-10: M32.14", "c833").
+_ICD10 = re.compile(r"^(?:icd ?10(?: cm)?:? ?)?([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{0,4})$", re.I)
+#: Words that say a text names a cancer, lymphoma or leukaemia (checked in this order).
+_BACKSTOP = (
+    (UNPLACED_LYMPHOMA, re.compile(r"lymphoma|淋巴瘤")),
+    (UNPLACED_LEUKAEMIA, re.compile(r"leuka?emia|白血病")),
+    (
+        UNPLACED_CANCER,
+        re.compile(
+            r"carcinoma|cancer|sarcoma|blastoma|melanoma|glioma|mesothelioma|myeloma|malignan"
+            r"|癌|肉瘤|母细胞瘤|黑色素瘤|胶质瘤|间皮瘤|骨髓瘤|恶性"
+        ),
+    ),
+)
+#: Kinds of disease a "did you mean" must share with the text: never lymphoma for a cancer.
+#: Word stems, so that a misspelt text ("lymphomma") still has its kind.
+_FAMILIES = {
+    "lymphoma": re.compile(r"lymph|淋巴瘤"),
+    "leukaemia": re.compile(r"leuk|白血病"),
+    "myeloma": re.compile(r"myelom|骨髓瘤"),
+    "cancer": re.compile(r"carcin|canc|sarcom|blastom|melanom|gliom|tumo|癌|瘤"),
+}
 
 
 class Disease(Frozen):
@@ -51,6 +84,10 @@ class Disease(Frozen):
     """OncoTree codes, for cross-reference."""
     synonyms: list[str] = Field(default_factory=list)
     """Other names in English or Chinese, abbreviations included."""
+    exact_names: list[str] = Field(default_factory=list)
+    """Names read only as the whole diagnosis, never inside longer text ("MS")."""
+    match_name: bool = True
+    """False when the display name is too generic to read in free text (OncoTree's "IgG")."""
 
 
 class Antigen(Frozen):
@@ -99,7 +136,9 @@ class DiagnosisMatch:
     code: str | None
     """None when the text names unrelated diseases (method "ambiguous")."""
     matched: str
-    method: str  # "code", "exact", "contains", "broad", "ambiguous", "fuzzy", "partial"
+    method: str
+    """"code", "icd10", "exact", "contains", "broad", "ambiguous", "fuzzy", "partial" or
+    "backstop" (a cancer, lymphoma or leukaemia that no tier names more precisely)."""
     score: float
     also: tuple[str, ...] = ()
     """For "broad" and "ambiguous": the diseases the text names."""
@@ -125,16 +164,45 @@ def compact_key(text: str) -> str:
 
 def spaced(text: str) -> str:
     """NFKC text with punctuation runs as single spaces, case kept (for abbreviations)."""
-    text = unicodedata.normalize("NFKC", text)
-    return re.sub(r"[\s\-_/,;:()\[\]'\"]+", " ", text).strip()
+    return " ".join(unicodedata.normalize("NFKC", text).translate(_PUNCTUATION).split())
 
 
-def _positions(key: str, name: str) -> list[int]:
-    """Where a (case-folded) name stands in the key as a whole word, or anywhere for Chinese."""
-    if _CJK.search(name):
-        return [m.start() for m in re.finditer(re.escape(name), key)]
-    pattern = rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])"
-    return [m.start() for m in re.finditer(pattern, key)]
+def _is_short(name: str) -> bool:
+    """An abbreviation ("MM", "B-ALL"): read only in its own case. Cheap length test first."""
+    return (
+        len(name) <= 3 * SHORT_SYNONYM_LENGTH
+        and len(compact_key(name)) <= SHORT_SYNONYM_LENGTH
+        and not _CJK.search(name)
+    )
+
+
+def _family(text: str) -> frozenset[str]:
+    """The kinds of disease a text names by its words (lymphoma, leukaemia, myeloma, cancer)."""
+    return frozenset(kind for kind, words in _FAMILIES.items() if words.search(text))
+
+
+def _spans(
+    text: str, names: dict[str, str], longest: int, *, anywhere: bool
+) -> list[tuple[int, int, str, str]]:
+    """Every (start, end, name, code) where a name of `names` stands in the text.
+
+    Each substring up to the longest name is looked up, so the cost grows with the text, not
+    with the vocabulary. Unless `anywhere` (Chinese), a name must not touch a letter or digit.
+    """
+    size = len(text)
+    if anywhere:
+        starts, ends = list(range(size)), list(range(size + 1))
+    else:
+        word = [ch.isascii() and ch.isalnum() for ch in text]
+        starts = [i for i in range(size) if i == 0 or not word[i - 1]]
+        ends = [j for j in range(1, size + 1) if j == size or not word[j]]
+    found = []
+    for i in starts:
+        for j in ends[bisect_right(ends, i) : bisect_right(ends, i + longest)]:
+            code = names.get(text[i:j])
+            if code:
+                found.append((i, j, text[i:j], code))
+    return found
 
 
 class Lexicon:
@@ -142,22 +210,7 @@ class Lexicon:
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
-        self.diseases = {d.code: d for d in vocabulary.diseases}
-        self._disease_names: dict[str, str] = {}
-        self._short_names: dict[str, str] = {}
-        for disease in vocabulary.diseases:
-            for name in (disease.code, disease.name, disease.name_zh, *disease.synonyms):
-                if name:
-                    self._disease_names.setdefault(text_key(name), disease.code)
-            for name in disease.synonyms:
-                if len(compact_key(name)) <= SHORT_SYNONYM_LENGTH and not _CJK.search(name):
-                    self._short_names.setdefault(name, disease.code)
-        self._disease_choices = list(self._disease_names)
-        self._long_choices = [
-            n
-            for n in self._disease_choices
-            if len(compact_key(n)) > SHORT_SYNONYM_LENGTH or _CJK.search(n)
-        ]
+        self._index_diseases(vocabulary.diseases)
         self.antigens = {a.name: a for a in vocabulary.antigens}
         self._antigen_names = {
             compact_key(name): a.name for a in vocabulary.antigens for name in (a.name, *a.aliases)
@@ -174,44 +227,119 @@ class Lexicon:
 
     # -- diseases -------------------------------------------------------------------------
 
+    def _index_diseases(self, diseases: list[Disease]) -> None:
+        """The curated diseases' names now; the index over every tier when a text needs it.
+
+        Most diagnoses are exactly a curated name ("DLBCL"), and the full index over ~2,000
+        diseases costs ~25 ms to build on every run; it gives those names the same reading.
+        """
+        self.diseases = {d.code: d for d in diseases}
+        self._ancestry: dict[str, tuple[str, ...]] = {}
+        self._curated_names: dict[str, str] = {}
+        for disease in diseases:
+            if ":" in disease.code:  # the generated tiers follow the curated diseases
+                break
+            shown = disease.name if disease.match_name else None
+            for name in (disease.code, shown, disease.name_zh, *disease.synonyms):
+                if name:
+                    self._curated_names.setdefault(text_key(name), disease.code)
+        self._indexed = False
+
+    def _index_all_diseases(self) -> None:
+        """Name indexes: the first disease to claim a name keeps it (curated ones come first)."""
+        if self._indexed:
+            return
+        self._indexed = True
+        diseases = self.diseases.values()
+        self._disease_names: dict[str, str] = {}
+        self._exact_names: dict[str, str] = {}
+        self._short_names: dict[str, str] = {}
+        self._icd10: dict[str, str] = {}
+        fuzzy: list[str] = []
+        for disease in diseases:
+            shown = disease.name if disease.match_name else None
+            generic = disease.code.startswith("icd10:")  # ICD names are read, never guessed at
+            for name in (disease.code, shown, disease.name_zh, *disease.synonyms):
+                key = text_key(name) if name else ""
+                claimed = self._disease_names.setdefault(key, disease.code) if key else None
+                if claimed == disease.code and not generic:
+                    fuzzy.append(key)
+            for name in disease.exact_names:
+                self._exact_names.setdefault(text_key(name), disease.code)
+            for name in disease.synonyms:
+                if _is_short(name):
+                    self._short_names.setdefault(spaced(name), disease.code)
+            for code in disease.icd10:
+                self._icd10.setdefault(code.upper(), disease.code)
+        self._latin_names: dict[str, str] = {}
+        self._cjk_names: dict[str, str] = {}
+        for name, code in self._disease_names.items():
+            if _CJK.search(name):
+                self._cjk_names[name] = code
+            elif not _is_short(name):
+                self._latin_names[name] = code
+        self._longest = {
+            "latin": max(map(len, self._latin_names), default=0),
+            "cjk": max(map(len, self._cjk_names), default=0),
+            "short": max(map(len, self._short_names), default=0),
+        }
+        self._long_choices = [
+            n for n in dict.fromkeys(fuzzy) if n in self._latin_names or n in self._cjk_names
+        ]
+        # A misspelt name inside longer text is looked for among curated diseases only: among
+        # thousands of OncoTree names some part of any text is close to one ("5q- syndrome").
+        self._partial_choices = [n for n in self._long_choices if ":" not in self._disease_names[n]]
+
     def disease_name(self, code: str) -> str:
         disease = self.diseases.get(code)
         return disease.name if disease else code
 
     def ancestors(self, code: str) -> list[str]:
         """The code itself and every broader disease above it, nearest first."""
-        chain = []
-        seen = set()
-        current: str | None = code
-        while current and current not in seen and current in self.diseases:
-            chain.append(current)
-            seen.add(current)
-            current = self.diseases[current].parent
-        return chain
+        chain = self._ancestry.get(code)
+        if chain is None:
+            found: list[str] = []
+            current: str | None = code
+            while current and current not in found and current in self.diseases:
+                found.append(current)
+                current = self.diseases[current].parent
+            chain = self._ancestry[code] = tuple(found)
+        return list(chain)
 
     def is_within(self, code: str, ancestor: str) -> bool:
         """True when `code` is `ancestor` or one of its subtypes (DLBCL within LBCL)."""
-        return ancestor in self.ancestors(code)
+        if code not in self._ancestry:
+            self.ancestors(code)
+        return ancestor in self._ancestry[code]
 
     def resolve_diagnosis(self, text: str) -> DiagnosisMatch | None:
         """The disease a free-text diagnosis names, or None when nothing is recognised.
 
         Every disease named in the text counts, not just the longest name: "SLE with lupus
         nephritis" is lupus nephritis (the most specific), "DLBCL and FL" is their common
-        group (B-cell NHL), and "breast cancer, now DLBCL" is ambiguous (code None).
+        group (B-cell NHL), and "breast cancer, now DLBCL" is ambiguous (code None). An
+        ICD-10 code is read as its disease; a text that names a cancer no tier knows more
+        precisely is read as that kind of cancer (method "backstop").
         """
         key = text_key(text)
         if not key:
             return None
-        if key in self._disease_names:
-            code = self._disease_names[key]
-            method = "code" if key == code else "exact"
-            return DiagnosisMatch(code, text, method, 100.0)
+        by_code = self._icd10_diagnosis(text)
+        if by_code:
+            return by_code
+        if key in self._curated_names:
+            code = self._curated_names[key]
+            return DiagnosisMatch(code, text, "code" if key == code else "exact", 100.0)
+        self._index_all_diseases()
+        exact = self._disease_names.get(key) or self._exact_names.get(key)
+        if exact:
+            method = "code" if key == exact else "exact"
+            return DiagnosisMatch(exact, text, method, 100.0)
         mentions = self._mentions(text, key)
-        if not mentions:
-            return self._fuzzy_diagnosis(key)
-        longest = max((name for _, _, name, _ in mentions), key=len)
         fuzzy = self._fuzzy_diagnosis(key)
+        if not mentions:
+            return fuzzy or self._backstop(key)
+        longest = max((name for _, _, name, _ in mentions), key=len)
         # A misspelt longer name ("difuse large b-cell lymphoma") beats a shorter exact one
         # found inside it ("large b cell lymphoma"): it is the more specific reading.
         if (
@@ -223,17 +351,40 @@ class Lexicon:
             return fuzzy
         return self._most_specific(mentions)
 
+    def _icd10_diagnosis(self, text: str) -> DiagnosisMatch | None:
+        """An ICD-10 code given as the diagnosis: the disease of the code or a broader one."""
+        found = _ICD10.match(spaced(text))
+        if not found:
+            return None
+        self._index_all_diseases()
+        category, rest = found.group(1).upper(), found.group(2).upper()
+        for n in range(len(rest), -1, -1):
+            code = f"{category}.{rest[:n]}" if n else category
+            if code in self._icd10:
+                return DiagnosisMatch(self._icd10[code], code, "icd10", 100.0)
+        return None
+
+    def _backstop(self, key: str) -> DiagnosisMatch | None:
+        """A lymphoma, leukaemia or other cancer named in words no tier knows."""
+        for code, words in _BACKSTOP:
+            hit = words.search(key)
+            if hit and code in self.diseases:
+                return DiagnosisMatch(code, hit.group(0), "backstop", 100.0)
+        return None
+
     def _mentions(self, text: str, key: str) -> list[tuple[int, int, str, str]]:
-        """Every disease name in the text as (start, end, name, code), none inside another."""
-        found = []
-        for name in self._long_choices:
-            for start in _positions(key, name):
-                found.append((start, start + len(name), name, self._disease_names[name]))
+        """Every disease name in the text as (start, end, name, code), none inside another.
+
+        Names are looked up by substring rather than searched for one by one, so the cost
+        grows with the text, not with the vocabulary: an English name must stand as whole
+        words, a Chinese one anywhere, an abbreviation in its own case.
+        """
         in_case = spaced(text)
-        for name, code in self._short_names.items():
-            pattern = rf"(?<![A-Za-z0-9]){re.escape(spaced(name))}(?![A-Za-z0-9])"
-            for hit in re.finditer(pattern, in_case):
-                found.append((hit.start(), hit.end(), name, code))
+        found = [
+            *_spans(key, self._latin_names, self._longest["latin"], anywhere=False),
+            *_spans(key, self._cjk_names, self._longest["cjk"], anywhere=True),
+            *_spans(in_case, self._short_names, self._longest["short"], anywhere=False),
+        ]
         found.sort(key=lambda m: m[0] - m[1])  # longest first
         kept: list[tuple[int, int, str, str]] = []
         for mention in found:
@@ -270,7 +421,7 @@ class Lexicon:
         if whole:
             return DiagnosisMatch(self._disease_names[whole[0]], whole[0], "fuzzy", whole[1])
         long_names = [
-            n for n in self._long_choices if DIAGNOSIS_PARTIAL_MIN_LENGTH <= len(n) <= len(key)
+            n for n in self._partial_choices if DIAGNOSIS_PARTIAL_MIN_LENGTH <= len(n) <= len(key)
         ]
         part = process.extractOne(
             key,
@@ -282,6 +433,30 @@ class Lexicon:
         if part:
             return DiagnosisMatch(self._disease_names[part[0]], part[0], "partial", part[1])
         return None
+
+    def closest_diseases(self, text: str) -> list[str]:
+        """Names of the diseases a text that was not recognised may mean, closest first.
+
+        Only names of the same kind as the text are offered (a lymphoma for a lymphoma, never
+        for a cancer or an immune disease), and only from DIAGNOSIS_SUGGEST_CUTOFF.
+        """
+        self._index_all_diseases()
+        key = text_key(text)
+        family = _family(key)
+        found = process.extract(
+            key,
+            self._long_choices,
+            scorer=fuzz.token_sort_ratio,
+            processor=utils.default_process,
+            score_cutoff=DIAGNOSIS_SUGGEST_CUTOFF,
+            limit=DIAGNOSIS_SUGGEST_LIMIT * 4,
+        )
+        names: list[str] = []
+        for choice, _, _ in found:
+            name = self.disease_name(self._disease_names[choice])
+            if _family(choice) == family and name not in names:
+                names.append(name)
+        return names[:DIAGNOSIS_SUGGEST_LIMIT]
 
     def disease_code(self, text: str) -> str | None:
         """A canonical code given as-is (case-insensitive), else None."""
