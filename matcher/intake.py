@@ -37,20 +37,41 @@ def parse_profile_json(text: str, source: str) -> dict[str, Any]:
     return data
 
 
+def read_bytes(path: str) -> bytes:
+    """A small input file's bytes; a missing, folder or unreadable path is one sentence."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file; check the path", path=path) from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path} is a folder: give a file", path=path) from None
+    except OSError as error:
+        raise InputFileError(f"{path}: cannot be read ({error.strerror})", path=path) from None
+
+
 def read_profile(path: str, stdin_text: str | None = None) -> dict[str, Any]:
     """The profile in a file, or on stdin when path is '-'."""
     if path == "-":
         return parse_profile_json(stdin_text or "", "standard input")
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file; check the path", path=path) from None
+        text = read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputFileError(f"{path}: not UTF-8 text; save it as UTF-8 JSON", path=path) from None
-    except OSError as error:
-        raise InputFileError(f"{path}: cannot be read ({error.strerror})", path=path) from None
     return parse_profile_json(text, path)
+
+
+def read_lines(path: str, stdin_text: str | None = None) -> list[str]:
+    """The lines of a text file (UTF-8, with or without BOM, or GB18030), or of stdin for '-'."""
+    if path == "-":
+        return (stdin_text or "").splitlines()
+    data = read_bytes(path)
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding).splitlines()
+        except UnicodeDecodeError:
+            continue
+    raise InputFileError(f"{path}: not UTF-8 or GB18030 text; save it as UTF-8", path=path)
 
 
 def assignments(pairs: Iterable[str], option: str) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 The core of `cartmatch vocab check`: a coordinator pastes the diagnoses and prior therapies of
 a batch of referrals and sees, before screening, which ones the matcher will not understand.
-`recognise` is pure (the Lexicon is passed in); `read_lines` is the file edge; the report
+`recognise` is pure (the Lexicon is passed in; `intake.read_lines` reads the file); the report
 functions turn results into a table, CSV or JSON.
 """
 
@@ -18,7 +18,6 @@ from typing import Literal
 from pydantic import Field
 
 from matcher.base import Frozen
-from matcher.errors import InputFileError
 from matcher.vocab import Lexicon
 
 Kind = Literal["diagnosis", "therapy", "auto"]
@@ -127,32 +126,6 @@ def _is_above(lexicon: Lexicon, broader: str, code: str) -> bool:
         seen.add(cls.parent)
         cls = lexicon.therapy_classes.get(cls.parent)
     return False
-
-
-# -- reading the input (the edge) ---------------------------------------------------------------
-
-
-def read_lines(path: str, stdin_text: str | None = None) -> list[str]:
-    """The lines of a text file (UTF-8, with or without BOM, or GB18030), or of stdin for '-'."""
-    if path == "-":
-        return (stdin_text or "").splitlines()
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file; check the path", path=path) from None
-    except IsADirectoryError:
-        raise InputFileError(f"{path} is a folder: give a text file", path=path) from None
-    except OSError as error:
-        raise InputFileError(f"{path}: cannot be read ({error.strerror})", path=path) from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding).splitlines()
-        except UnicodeDecodeError:
-            continue
-    raise InputFileError(  # pragma: no cover - gb18030 decodes nearly any bytes
-        f"{path}: not UTF-8 or GB18030 text; save it as UTF-8", path=path
-    )
 
 
 # -- reports -----------------------------------------------------------------------------------
