@@ -18,8 +18,8 @@ from matcher.base import Frozen, did_you_mean
 from matcher.errors import ProfileError
 from matcher.values import (
     AMBIGUOUS_STATUS,
-    CHILD_PUGH,
     DIAGNOSIS_STATUS_WORDS,
+    FLAGS,
     KNOWN_LABS,
     LAB_RANGES,
     MAX_AGE,
@@ -138,15 +138,7 @@ class Profile(Frozen):
             return SEX_ALIASES.get(value.strip().casefold(), value.strip().casefold())
         return value
 
-    @field_validator(
-        "cns_involvement",
-        "prior_allo_sct",
-        "active_infection",
-        "pregnant",
-        "breastfeeding",
-        "active_gvhd",
-        mode="before",
-    )
+    @field_validator(*FLAGS, mode="before")
     @classmethod
     def _bools(cls, value: Any) -> Any:
         return parse_bool(value)
@@ -339,32 +331,7 @@ def normalise(profile: Profile, lexicon: Lexicon, today: date) -> tuple[Patient,
     """Resolve names and codes against the vocabulary; returns the patient and warnings."""
     warnings: list[str] = []
     age = _resolve_age(profile, today)
-    antigens: dict[str, AntigenValue] = {}
-    for name, value in profile.antigens.items():
-        canonical = lexicon.antigen(name)
-        if canonical is not None and canonical in antigens:
-            raise ProfileError(
-                f"antigen {canonical} is given twice (as '{name}' and another spelling); "
-                "keep one result",
-                field=f"antigens.{name}",
-            )
-        if canonical is None:
-            raise ProfileError(
-                f"unknown antigen '{name}'{did_you_mean(name, lexicon.antigen_names())}; "
-                "use a name from rules/vocab/antigens.yaml",
-                field=f"antigens.{name}",
-            )
-        antigens[canonical] = value
-    dates = {}
-    for name, tested in profile.antigen_dates.items():
-        canonical = lexicon.antigen(name)
-        if canonical is None or canonical not in antigens:
-            raise ProfileError(
-                f"field 'antigen_dates.{name}': a date is given but no {name} result; "
-                "give the result under antigens",
-                field=f"antigen_dates.{name}",
-            )
-        dates[canonical] = tested
+    antigens, dates = _antigens(profile, lexicon)
     _check_labs(profile)
     indication = _resolve_indication(profile, lexicon, warnings)
     profile = _status_from_diagnosis(profile, warnings)
@@ -384,6 +351,38 @@ def normalise(profile: Profile, lexicon: Lexicon, today: date) -> tuple[Patient,
         exposures=exposures,
     )
     return patient, warnings
+
+
+def _antigens(profile: Profile, lexicon: Lexicon) -> tuple[dict[str, AntigenValue], dict[str, str]]:
+    """Antigen results and their test dates under canonical names; one result per antigen,
+    and a date only beside a result."""
+    antigens: dict[str, AntigenValue] = {}
+    for name, value in profile.antigens.items():
+        canonical = lexicon.antigen(name)
+        if canonical is None:
+            raise ProfileError(
+                f"unknown antigen '{name}'{did_you_mean(name, lexicon.antigen_names())}; "
+                "use a name from rules/vocab/antigens.yaml",
+                field=f"antigens.{name}",
+            )
+        if canonical in antigens:
+            raise ProfileError(
+                f"antigen {canonical} is given twice (as '{name}' and another spelling); "
+                "keep one result",
+                field=f"antigens.{name}",
+            )
+        antigens[canonical] = value
+    dates = {}
+    for name, tested in profile.antigen_dates.items():
+        canonical = lexicon.antigen(name)
+        if canonical not in antigens:
+            raise ProfileError(
+                f"field 'antigen_dates.{name}': a date is given but no {name} result; "
+                "give the result under antigens",
+                field=f"antigen_dates.{name}",
+            )
+        dates[canonical] = tested
+    return antigens, dates
 
 
 def _resolve_age(profile: Profile, today: date) -> int | None:
@@ -410,13 +409,7 @@ def _resolve_age(profile: Profile, today: date) -> int | None:
 
 
 def _check_labs(profile: Profile) -> None:
-    child_pugh = profile.labs.get("child_pugh")
-    if isinstance(child_pugh, str) and not CHILD_PUGH.match(child_pugh):
-        raise ProfileError(
-            f"field 'labs.child_pugh': '{child_pugh}' is not a Child-Pugh class and score; "
-            "write A5-A6, B7-B9 or C10-C15 (or the class alone)",
-            field="labs.child_pugh",
-        )
+    """Known lab names and possible values (the text of each value was read on validation)."""
     for name, value in profile.labs.items():
         if name not in KNOWN_LABS:
             raise ProfileError(

@@ -118,16 +118,10 @@ def given_value(patient: dict[str, Any], attr: str) -> str:
     else:
         value = patient.get(name or head)
     if isinstance(value, dict):
-        value = f"{value.get('percent', '?')}% at {value.get('intensity', '?')}+"
-    return (
-        "yes"
-        if value is True
-        else "no"
-        if value is False
-        else f"{value:g}"
-        if isinstance(value, float)
-        else str(value)
-    )
+        return f"{value.get('percent', '?')}% at {value.get('intensity', '?')}+"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _unrecognised_lines(data: dict[str, Any]) -> list[str]:

@@ -76,13 +76,9 @@ def cohort_criteria(
 
 
 def _applies(item: SafetyItem, entry: Entry, indication: Indication, is_within: Any) -> bool:
-    on_track = item.tracks is None or entry.track in item.tracks
-    statuses = item.cohort_statuses
-    if statuses is not None and item.tracks is not None:  # either one brings it in
-        on_track = on_track or indication.status.value in statuses
-    elif statuses is not None:
-        on_track = indication.status.value in statuses
-    if not on_track:
+    by_track = item.tracks is not None and entry.track in item.tracks
+    by_status = item.cohort_statuses is not None and indication.status.value in item.cohort_statuses
+    if (item.tracks, item.cohort_statuses) != (None, None) and not (by_track or by_status):
         return False
     codes = indication.diseases
     if any(is_within(c, x) for c in codes for x in item.except_diseases):

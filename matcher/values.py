@@ -18,6 +18,17 @@ from matcher.base import Frozen
 #: Oldest age a profile may give or a date of birth may imply.
 MAX_AGE = 120
 
+#: The yes/no facts a profile may give (each a boolean field of the profile and a `flag`
+#: criterion); every one of them speaks to safety.
+FLAGS = (
+    "cns_involvement",
+    "prior_allo_sct",
+    "active_infection",
+    "active_gvhd",
+    "pregnant",
+    "breastfeeding",
+)
+
 #: Pseudo-class in a patient's prior-therapy classes when a listed therapy was not recognised.
 UNRECOGNISED_THERAPY = "unrecognised_therapy"
 

@@ -9,6 +9,7 @@ from pydantic import model_validator
 
 from matcher.base import Frozen
 from matcher.patient import Patient
+from matcher.values import FLAGS
 from matcher.verdict import Outcome, Verdict
 from matcher.vocab import Lexicon
 
@@ -103,22 +104,10 @@ def is_given(patient: Patient, attr: str) -> bool:
     return getattr(profile, head) is not None
 
 
-#: Patient inputs that speak to safety: each given one must show in every option's
-#: explanation, or in its list of inputs the label does not consider.
-SAFETY_FLAGS = (
-    "pregnant",
-    "breastfeeding",
-    "active_infection",
-    "cns_involvement",
-    "prior_allo_sct",
-    "active_gvhd",
-)
-
-
 def safety_inputs(patient: Patient) -> list[str]:
     """The safety-relevant inputs this referral gives: flags, ECOG, labs and antigens."""
     profile = patient.profile
-    attrs = [f"flag.{f}" for f in SAFETY_FLAGS if getattr(profile, f) is not None]
+    attrs = [f"flag.{f}" for f in FLAGS if getattr(profile, f) is not None]
     if profile.ecog is not None:
         attrs.append("ecog")
     attrs += [f"lab.{name}" for name in profile.labs]

@@ -9,17 +9,10 @@ from pydantic import Field, model_validator
 from matcher.base import Frozen
 from matcher.criteria.node import Context, Node, Range, outside
 from matcher.patient import KNOWN_LABS, Sex
-from matcher.values import child_pugh_range, child_pugh_score
+from matcher.values import FLAGS, child_pugh_range, child_pugh_score
 from matcher.verdict import Outcome, Verdict
 
-Flag = Literal[
-    "cns_involvement",
-    "prior_allo_sct",
-    "active_infection",
-    "pregnant",
-    "breastfeeding",
-    "active_gvhd",
-]
+Flag = Literal[*FLAGS]  # type: ignore[valid-type]
 
 #: Whether a patient could still come to meet a failed flag criterion.
 FLAG_RECOVERABLE = {

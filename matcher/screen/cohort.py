@@ -22,19 +22,12 @@ import numpy as np
 
 from matcher.patient import Patient, Profile, load_patient
 from matcher.screen.columns import Factorize, pack
+from matcher.values import FLAGS
 from matcher.vocab import Lexicon
 
 EMPTY_ROW = "empty row"
 #: Separator of list-valued text cells (missing data, warnings).
 SEP = " | "
-FLAGS = (
-    "cns_involvement",
-    "prior_allo_sct",
-    "active_infection",
-    "active_gvhd",
-    "pregnant",
-    "breastfeeding",
-)
 #: Flags checked with sex (pregnancy and breastfeeding contradict a male sex).
 SEX_FLAGS = ("pregnant", "breastfeeding")
 #: Fields whose rules read each other (a status read from the diagnosis, newly diagnosed
