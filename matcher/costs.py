@@ -86,7 +86,8 @@ class CostEstimate:
     drug_share: float | None = None
     """Drug / total at the midpoints of the ranges."""
     drug_basis: str = "track_default"
-    """list_price (the entry's own), price_band (assumed, low confidence) or track_default."""
+    """list_price (the entry's own), price_band (assumed, low confidence), track_default, or
+    unknown (a filed product with no price of its own: no total is given)."""
     confidence: str = "low"
     price_known: bool = False
     scenario: str | None = None
@@ -157,6 +158,8 @@ def estimate(
     unit_unknown = entry.price is not None and entry.price.unit == "unknown"
     extra = _scenario_additions(model, track, indication, drug, rate, unit_unknown)
     base += _chosen(scenario, extra, base)
+    if entry.track == "nda_filed" and drug_basis == "track_default":
+        return _unpriced(entry, track_name, track, base[1:], rate, profile, model)
     low, high = _total(base)
     budget = profile.budget_cny if profile else None
     return CostEstimate(
@@ -179,6 +182,39 @@ def estimate(
         notes=_notes(base[0], drug_basis, profile, track, indication.bridging_required),
         track_note=track.note,
         **_context(entry, track, model, profile, base, rate),
+    )
+
+
+def _unpriced(
+    entry: Entry,
+    track_name: str,
+    track: CostTrack,
+    care: list[CostLine],
+    rate: float,
+    profile: Profile | None,
+    model: CostModel,
+) -> CostEstimate:
+    """A filed product with no price of its own: the total is unknown, never an approved
+    product's price; the care pathway around it is shown in a note."""
+    low, high = _total(care)
+    return CostEstimate(
+        track=track_name,
+        currency=track.currency,
+        low=None,
+        high=None,
+        usd_low=None,
+        usd_high=None,
+        components=care,
+        track_label=track.label,
+        drug_basis="unknown",
+        confidence="low",
+        price_known=False,
+        notes=[
+            "list price not set: the product is filed, not approved; the care pathway around "
+            f"it costs CNY {low:,.0f}-{high:,.0f} without the drug"
+        ],
+        track_note=track.note,
+        **_context(entry, track, model, profile, care, rate),
     )
 
 

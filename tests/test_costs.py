@@ -215,15 +215,26 @@ def test_registrational_trial_uses_the_trial_track(entries, model):
     assert 40_000 <= est.usd_low <= est.usd_high <= 60_000
 
 
-def test_nda_filed_product_gets_the_unknown_price_band(entries, model, raw):
-    entry = next((e for e in entries.values() if e.track == "nda_filed" and not e.price), None)
-    if entry is None:
-        pytest.skip("no nda_filed entry without a price in the catalog")
+def test_filed_product_without_a_price_has_an_unknown_total(entries, model):
+    """A filed product's price is not set: never the approved products' band (issue 9)."""
+    entry = entries["im19"]
+    est = estimate(entry, entry.indications[0], None, model)
+    assert (est.low, est.high, est.usd_low, est.usd_high) == (None, None, None, None)
+    assert est.drug_basis == "unknown" and not est.price_known and est.confidence == "low"
+    assert "drug" not in {c.name for c in est.components}
+    assert any(n.startswith("list price not set") for n in est.notes)
+
+
+def test_approved_product_without_a_price_gets_the_sourced_band(entries, model, raw):
+    entry = next(
+        e
+        for e in entries.values()
+        if e.track == "nmpa_commercial"
+        and not (e.price and (e.price.amount_cny or e.price.band_cny))
+    )
     est = estimate(entry, entry.indications[0], None, model)
     band = raw["tracks"]["china_commercial"]["drug"]["default"]
-    assert est.track == "china_commercial" and not est.price_known
     assert (line(est, "drug").low, line(est, "drug").high) == (band["low"], band["high"])
-    assert est.confidence == "low"
     assert any(n.startswith("list price unknown") for n in est.notes)
 
 
