@@ -21,6 +21,7 @@ from matcher.criteria import KINDS
 from matcher.screen.bulk import screen_frame, screen_rows
 from matcher.screen.frame import OUTPUT_COLUMNS, referral_frame
 from matcher.store import open_catalog
+from matcher.values import FLAGS
 from tests.conftest import TODAY
 
 DAY = TODAY.isoformat()
@@ -517,6 +518,9 @@ VALID = {
         "foo;bar",
         "oxaliplatin;nivolumab",
         "blinatumomab",
+        "VRd;teclistamab 2026-03",
+        "R-CHOP;axi-cel (2025-06-01)",
+        "cilta-cel 2025",
     ],
     "disease_status": [
         "relapsed",
@@ -549,8 +553,26 @@ VALID = {
         "100% 3+",
         "45% 2+",
         "12% 3+",
+        "positive (2026-09-20)",
+        "negative 2026-01",
+        "60% 2+ (2024-05-01)",
     ],
-    "lab": ["30", "45", "50", "55.5", "70", "A5", "A6", "B7", "B8", "C10", "B", "nan", "abc"],
+    "lab": [
+        "30",
+        "45",
+        "50",
+        "55.5",
+        "70",
+        "A5",
+        "A6",
+        "B7",
+        "B8",
+        "C10",
+        "B",
+        "nan",
+        "abc",
+        "45%",
+    ],
     "disease_tempo": ["stable", "rapid", "Rapid"],
     "budget_cny": ["0", "500000", "2000000"],
 }
@@ -570,8 +592,8 @@ INVALID = {
     "prior_therapies": [],
 }
 ANTIGENS = ["CD19", "BCMA", "CLDN18.2", "HER2", "GPC3", "CD7", "CD20", "Claudin 18.2", "FOO"]
-LABS = ["lvef", "egfr", "child_pugh", "sledai", "bilirubin_uln"]
-FLAG_FIELDS = ["cns_involvement", "prior_allo_sct", "active_infection", "pregnant"]
+LABS = ["lvef", "egfr", "child_pugh", "sledai", "bilirubin_uln", "LVEF"]
+FLAG_FIELDS = list(FLAGS)
 
 
 def _value(kind: str) -> st.SearchStrategy[str | None]:
