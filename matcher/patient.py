@@ -18,11 +18,13 @@ from matcher.base import Frozen, did_you_mean
 from matcher.errors import ProfileError
 from matcher.values import (
     AMBIGUOUS_STATUS,
+    DIAGNOSIS_SETTING_WORDS,
     DIAGNOSIS_STATUS_WORDS,
     FLAGS,
     KNOWN_LABS,
     LAB_RANGES,
     MAX_AGE,
+    SETTING_ALIASES,
     SEX_ALIASES,
     STATUS_ALIASES,
     UNRECOGNISED_THERAPY,
@@ -58,6 +60,7 @@ __all__ = [
 Sex = Literal["female", "male", "other"]
 DiseaseStatus = Literal["newly_diagnosed", "relapsed", "refractory", "remission"]
 Tempo = Literal["stable", "rapid"]
+Setting = Literal["adjuvant", "advanced"]
 
 
 class Profile(Frozen):
@@ -85,6 +88,9 @@ class Profile(Frozen):
     prior_therapies: list[str] | None = None
     """Free-text names of prior therapies; normalised to classes."""
     disease_status: DiseaseStatus | None = None
+    setting: Setting | None = None
+    """A solid tumour's setting: adjuvant (resected, treated after surgery) or advanced
+    (unresectable or metastatic); aliases: resected, 术后, metastatic, stage IV, 晚期."""
     ecog: int | None = Field(default=None, ge=0, le=4)
     cns_involvement: bool | None = None
     prior_allo_sct: bool | None = None
@@ -129,6 +135,14 @@ class Profile(Frozen):
         if isinstance(value, str):
             key = value.strip().casefold().replace("-", " ").replace("_", " ")
             return STATUS_ALIASES.get(key, STATUS_ALIASES.get(value.strip().casefold(), value))
+        return value
+
+    @field_validator("setting", mode="before")
+    @classmethod
+    def _setting(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            key = value.strip().casefold().replace("_", " ")
+            return SETTING_ALIASES.get(key, key)
         return value
 
     @field_validator("sex", mode="before")
@@ -335,6 +349,7 @@ def normalise(profile: Profile, lexicon: Lexicon, today: date) -> tuple[Patient,
     _check_labs(profile)
     indication = _resolve_indication(profile, lexicon, warnings)
     profile = _status_from_diagnosis(profile, warnings)
+    profile = _setting_from_diagnosis(profile, warnings)
     classes, unknown, exposures = _therapy_classes(profile, lexicon)
     if unknown:
         warnings.append(
@@ -490,6 +505,21 @@ def _status_from_diagnosis(profile: Profile, warnings: list[str]) -> Profile:
             )
             return profile.model_copy(update={"disease_status": status})
     return profile
+
+
+def _setting_from_diagnosis(profile: Profile, warnings: list[str]) -> Profile:
+    """Read a missing setting (advanced or adjuvant) from the diagnosis text, saying so."""
+    if profile.setting is not None or not profile.diagnosis:
+        return profile
+    text = profile.diagnosis.casefold()
+    found = next((s for words, s in DIAGNOSIS_SETTING_WORDS if words in text), None)
+    if found is None:
+        return profile
+    warnings.append(
+        f"setting read as {found} from the diagnosis '{profile.diagnosis}'; give setting "
+        "to be explicit"
+    )
+    return profile.model_copy(update={"setting": found})
 
 
 Exposures = tuple[tuple[str, str | None], ...]

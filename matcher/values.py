@@ -327,6 +327,48 @@ DIAGNOSIS_STATUS_WORDS = (
 )
 
 
+#: The setting of a solid tumour: resected disease treated after surgery (adjuvant,
+#: consolidation) or advanced disease (unresectable, metastatic).
+SETTING_ALIASES = {
+    "adjuvant": "adjuvant",
+    "resected": "adjuvant",
+    "post-resection": "adjuvant",
+    "postoperative": "adjuvant",
+    "after resection": "adjuvant",
+    "consolidation": "adjuvant",
+    "术后": "adjuvant",
+    "辅助": "adjuvant",
+    "advanced": "advanced",
+    "metastatic": "advanced",
+    "unresectable": "advanced",
+    "locally advanced": "advanced",
+    "stage iv": "advanced",
+    "晚期": "advanced",
+    "转移": "advanced",
+    "转移性": "advanced",
+    "不可切除": "advanced",
+}
+#: Setting words a diagnosis text may carry, advanced first: "术后复发转移" (metastatic
+#: recurrence after surgery) is advanced disease. Used only when setting itself is missing.
+DIAGNOSIS_SETTING_WORDS = (
+    ("metastatic", "advanced"),
+    ("metastases", "advanced"),
+    ("mets", "advanced"),
+    ("stage iv", "advanced"),
+    ("unresectable", "advanced"),
+    ("advanced", "advanced"),
+    ("晚期", "advanced"),
+    ("转移", "advanced"),
+    ("不可切除", "advanced"),
+    ("iv期", "advanced"),
+    ("post-resection", "adjuvant"),
+    ("after resection", "adjuvant"),
+    ("resected", "adjuvant"),
+    ("adjuvant", "adjuvant"),
+    ("术后", "adjuvant"),
+)
+
+
 #: A Child-Pugh class with the scores it allows (A5-A6, B7-B9, C10-C15), or the class alone.
 CHILD_PUGH = re.compile(r"^\s*(?:A\s*([56])|B\s*([789])|C\s*(1[0-5])|[ABC])\s*$", re.IGNORECASE)
 

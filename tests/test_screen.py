@@ -478,6 +478,8 @@ def _node_classes() -> list[type]:
 
 DIAGNOSES = [
     "DLBCL",
+    "胃腺癌术后",
+    "metastatic pancreatic adenocarcinoma",
     "弥漫大B细胞淋巴瘤",
     "difuse large b cell lymphoma",
     "multiple myeloma",
@@ -575,6 +577,7 @@ VALID = {
     ],
     "disease_tempo": ["stable", "rapid", "Rapid"],
     "budget_cny": ["0", "500000", "2000000"],
+    "setting": ["adjuvant", "metastatic", "术后", "advanced"],
 }
 INVALID = {
     "age": ["-1", "121", "abc", "54.5"],
@@ -589,6 +592,7 @@ INVALID = {
     "date_of_birth": ["2030-01-01", "2000-13-01"],
     "budget_cny": ["-1"],
     "disease_tempo": ["slow"],
+    "setting": ["sideways"],
     "prior_therapies": [],
 }
 ANTIGENS = ["CD19", "BCMA", "CLDN18.2", "HER2", "GPC3", "CD7", "CD20", "Claudin 18.2", "FOO"]
@@ -623,6 +627,7 @@ def referral(draw: st.DrawFn) -> dict[str, Any]:
         "ecog",
         "disease_tempo",
         "budget_cny",
+        "setting",
     ):
         row[name] = draw(_value(name))
     row["date_of_birth"] = draw(st.one_of(st.none(), st.none(), _value("date_of_birth")))

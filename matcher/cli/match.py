@@ -38,6 +38,9 @@ def _profile_options(func: Any) -> Any:
             "disease_status",
             help="newly_diagnosed, relapsed, refractory or remission (aliases: r/r, progressive).",
         ),
+        click.option(
+            "--setting", help="adjuvant (resected) or advanced (metastatic) solid tumour."
+        ),
         click.option("--age", type=int, help="Age in years."),
         click.option("--dob", "date_of_birth", help="Date of birth (YYYY-MM-DD)."),
         click.option("--sex", help="female, male or other."),

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from matcher.base import Frozen
 from matcher.criteria.node import Context, Node
-from matcher.patient import Ihc
+from matcher.patient import Ihc, Setting
 from matcher.verdict import Outcome, Verdict
 
 #: Below this percent of stained cells, "positive" without a stated cut-off needs a human look.
@@ -50,6 +50,40 @@ class IndicationCriterion(Node):
                 ask=f"the pathology subtype (is it {names}?)",
             )
         return self._verdict(Outcome.NOT_MET, f"{have} is not {names}.", value=code)
+
+
+class SettingCriterion(Node):
+    """A solid tumour's setting: adjuvant (resected) or advanced (unresectable, metastatic)."""
+
+    kind: Literal["setting"] = "setting"
+    setting: list[Setting] = Field(min_length=1)
+
+    def reads(self) -> tuple[str, ...]:
+        return ("setting",)
+
+    def describe(self) -> str:
+        return "Setting: " + " or ".join(self.setting)
+
+    def evaluate(self, ctx: Context) -> Verdict:
+        setting = ctx.patient.profile.setting
+        wanted = " or ".join(self.setting)
+        if setting is None:
+            return self._verdict(
+                Outcome.UNKNOWN,
+                f"Setting not given; {wanted} disease required.",
+                ask="whether the tumour was resected (adjuvant setting) or is advanced or "
+                "metastatic, with the stage",
+            )
+        if setting in self.setting:
+            return self._verdict(Outcome.MET, f"Disease is {setting}.", value=setting)
+        return self._verdict(
+            Outcome.NOT_MET,
+            f"Disease is {setting}; {wanted} required.",
+            value=setting,
+            # Resected disease may recur as advanced disease; metastatic disease is not
+            # made resectable for an adjuvant trial.
+            recoverable=setting == "adjuvant",
+        )
 
 
 class AntigenRequirement(Frozen):

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag
 
 from matcher.base import Frozen
-from matcher.criteria.disease import AntigenCriterion, IndicationCriterion
+from matcher.criteria.disease import AntigenCriterion, IndicationCriterion, SettingCriterion
 from matcher.criteria.history import (
     DiseaseStatusCriterion,
     PriorLinesCriterion,
@@ -194,6 +194,7 @@ KINDS = (
     "target",
     "prior_target",
     "safety",
+    "setting",
 )
 
 
@@ -225,7 +226,8 @@ Criterion = Annotated[
     | Annotated[ManualCriterion, Tag("manual")]
     | Annotated[TargetCriterion, Tag("target")]
     | Annotated[PriorTargetCriterion, Tag("prior_target")]
-    | Annotated[SafetyCriterion, Tag("safety")],
+    | Annotated[SafetyCriterion, Tag("safety")]
+    | Annotated[SettingCriterion, Tag("setting")],
     Discriminator(
         criterion_kind,
         custom_error_type="criterion_kind",

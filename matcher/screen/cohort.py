@@ -34,7 +34,7 @@ SEX_FLAGS = ("pregnant", "breastfeeding")
 #: against prior lines, age against date of birth, pregnancy against sex): checked together,
 #: once per distinct combination. Every other column is checked alone.
 GROUPS = (
-    ("indication", "diagnosis", "disease_status", "prior_lines"),
+    ("indication", "diagnosis", "disease_status", "prior_lines", "setting"),
     ("age", "date_of_birth"),
     ("sex", *SEX_FLAGS),
 )
@@ -259,6 +259,7 @@ class Checker:
             "indication": patient.indication,
             "disease_status": profile.disease_status,
             "prior_lines": profile.prior_lines,
+            "setting": profile.setting,
         }
         split = len(warnings)
         if warnings:  # where do therapy warnings go among these? A sentinel's shows it.
@@ -325,7 +326,7 @@ class Checker:
 
         a = c.attrs
         c.referral_id = values("referral_id")
-        for key in ("indication", "disease_status"):
+        for key in ("indication", "disease_status", "setting"):
             a[key] = values("group0", key)
         a["prior_lines"] = values("group0", "prior_lines", numeric=True)
         a["age"] = values("group1", "age", numeric=True)
@@ -373,7 +374,7 @@ class Checker:
         c.budget[pos] = _float(profile.budget_cny)
         a["indication"][pos] = patient.indication
         a["age"][pos] = _float(patient.age)
-        for name in ("sex", "disease_status", "disease_tempo"):
+        for name in ("sex", "disease_status", "disease_tempo", "setting"):
             a[name][pos] = getattr(profile, name)
         a["prior_lines"][pos] = _float(profile.prior_lines)
         a["ecog"][pos] = _float(profile.ecog)
