@@ -78,9 +78,13 @@ class MatchResult:
     tier_order: list[str]
     hidden: dict[str, int] = field(default_factory=dict)
     """How many options were left out, by reason (ineligible, closed)."""
+    no_option: str | None = None
+    """Why no option is shown, in one line (an unrecognised diagnosis, a disease no cohort
+    treats, or a disease whose cohorts this referral does not fit)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "no_option": self.no_option,
             "patient": self.patient.public(),
             "catalog": self.catalog.model_dump(exclude_none=True),
             "tier_order": self.tier_order,
@@ -173,6 +177,16 @@ def match(
 ) -> MatchResult:
     """Ranked options for one patient. Ineligible and closed options only with include_all."""
     policy = catalog.rules.ranking
+    if diagnosis_unrecognised(patient):
+        return MatchResult(
+            patient=patient,
+            catalog=catalog.version,
+            options=[],
+            warnings=list(warnings or []),
+            tier_order=list(policy.order),
+            hidden={"diagnosis_unrecognised": sum(len(e.indications) for e in catalog.entries)},
+            no_option=no_option_reason(patient, catalog),
+        )
     options = [
         evaluate_option(patient, entry, indication, catalog, fx)
         for entry in catalog.entries
@@ -196,7 +210,51 @@ def match(
         warnings=list(warnings or []),
         tier_order=list(policy.order),
         hidden=hidden,
+        no_option=None if ranked else no_option_reason(patient, catalog),
     )
+
+
+def diagnosis_unrecognised(patient: Patient) -> bool:
+    """No disease could be read from the diagnosis, not even a guess: nothing is ranked."""
+    return patient.indication is None and not patient.indication_candidates
+
+
+def no_option_reason(patient: Patient, catalog: Catalog) -> str:
+    """Why a referral has no option, in one line."""
+    return disease_reason(patient.indication, patient.indication_candidates, catalog)
+
+
+def disease_reason(code: str | None, candidates: tuple[str, ...], catalog: Catalog) -> str:
+    """Why no option is shown, from the disease read alone (bulk screening writes the same
+    line): not recognised, no cohort for the disease, or cohorts this referral does not fit."""
+    lexicon = catalog.lexicon
+    if code is None and not candidates:
+        return (
+            "diagnosis not recognised: nothing can be ranked until it is corrected or given as "
+            "an indication code"
+        )
+    codes = [code] if code else list(candidates)
+    names = " or ".join(_disease_label(c, lexicon) for c in codes)
+    cohorts = [i for e in catalog.entries for i in e.indications]
+    treated = any(
+        lexicon.is_within(c, d) or lexicon.is_within(d, c)
+        for c in codes
+        for i in cohorts
+        for d in i.diseases
+    )
+    if not treated:
+        return f"{names}: no CAR-T product or trial in the catalog treats this disease"
+    return f"{names}: the catalog has options for this disease, but none fits this referral"
+
+
+def _disease_label(code: str, lexicon: Any) -> str:
+    """'Glioblastoma (OncoTree GB; ICD-10 C71)'."""
+    disease = lexicon.diseases.get(code)
+    if disease is None:
+        return code
+    refs = [f"OncoTree {', '.join(disease.oncotree)}"] if disease.oncotree else []
+    refs += [f"ICD-10 {', '.join(disease.icd10)}"] if disease.icd10 else []
+    return disease.name + (f" ({'; '.join(refs)})" if refs else "")
 
 
 def with_tier(option: Option, policy: RankingPolicy) -> Option:

@@ -222,6 +222,9 @@ class Patient(Frozen):
     age: int | None
     indication: str | None
     indication_name: str | None
+    indication_candidates: tuple[str, ...] = ()
+    """When the diagnosis is not read as one disease: the diseases it may be (several named,
+    or a misspelling's closest reading). Empty with no indication: not recognised at all."""
     prior_therapy_classes: tuple[str, ...] | None
     exposures: tuple[tuple[str, str | None], ...] = ()
     """Targeted classes received (CD19 CAR-T, BCMA bispecific ...) with the latest date given
@@ -233,6 +236,8 @@ class Patient(Frozen):
         data["age"] = self.age
         data["indication"] = self.indication
         data["indication_name"] = self.indication_name
+        if self.indication_candidates:
+            data["indication_candidates"] = list(self.indication_candidates)
         data["prior_therapy_classes"] = (
             list(self.prior_therapy_classes) if self.prior_therapy_classes is not None else None
         )
@@ -347,7 +352,7 @@ def normalise(profile: Profile, lexicon: Lexicon, today: date) -> tuple[Patient,
     age = _resolve_age(profile, today)
     antigens, dates = _antigens(profile, lexicon)
     _check_labs(profile)
-    indication = _resolve_indication(profile, lexicon, warnings)
+    indication, candidates = _resolve_indication(profile, lexicon, warnings)
     profile = _status_from_diagnosis(profile, warnings)
     profile = _setting_from_diagnosis(profile, warnings)
     classes, unknown, exposures = _therapy_classes(profile, lexicon)
@@ -362,6 +367,7 @@ def normalise(profile: Profile, lexicon: Lexicon, today: date) -> tuple[Patient,
         age=age,
         indication=indication,
         indication_name=lexicon.disease_name(indication) if indication else None,
+        indication_candidates=candidates,
         prior_therapy_classes=classes,
         exposures=exposures,
     )
@@ -441,7 +447,10 @@ def _check_labs(profile: Profile) -> None:
             )
 
 
-def _resolve_indication(profile: Profile, lexicon: Lexicon, warnings: list[str]) -> str | None:
+def _resolve_indication(
+    profile: Profile, lexicon: Lexicon, warnings: list[str]
+) -> tuple[str | None, tuple[str, ...]]:
+    """The disease code, or None with the diseases the text may be (none: not recognised)."""
     if profile.indication:
         code = lexicon.disease_code(profile.indication)
         if code is None:
@@ -451,7 +460,7 @@ def _resolve_indication(profile: Profile, lexicon: Lexicon, warnings: list[str])
                 "use a code from rules/vocab/diseases.yaml or give diagnosis as free text",
                 field="indication",
             )
-        return code
+        return code, ()
     text = profile.diagnosis or ""
     found = lexicon.resolve_diagnosis(text)
     if found is None:
@@ -459,17 +468,17 @@ def _resolve_indication(profile: Profile, lexicon: Lexicon, warnings: list[str])
         names = lexicon.closest_diseases(text)
         closest = f" (did you mean {' or '.join(names)}?)" if names else ""
         warnings.append(
-            f"diagnosis '{text}' was not recognised{closest}: every disease criterion is "
-            "unknown; give an indication code or a standard disease name"
+            f"diagnosis '{text}' was not recognised{closest}: no option can be ranked; give "
+            "an indication code or a standard disease name"
         )
-        return None
+        return None, ()
     names = ", ".join(lexicon.disease_name(c) for c in found.also)
     if found.method == "ambiguous":
         warnings.append(
-            f"diagnosis '{text}' names more than one disease ({names}): every disease criterion "
-            "is unknown; give the disease to treat as the indication"
+            f"diagnosis '{text}' names more than one disease ({names}): only options for them "
+            "are shown, each to confirm; give the disease to treat as the indication"
         )
-        return None
+        return None, found.also
     if found.method == "broad":
         warnings.append(
             f"diagnosis '{text}' names {names}: read as {lexicon.disease_name(found.code)}, "
@@ -478,16 +487,16 @@ def _resolve_indication(profile: Profile, lexicon: Lexicon, warnings: list[str])
     elif not found.certain:
         warnings.append(
             f"diagnosis '{text}' was not recognised (did you mean "
-            f"{lexicon.disease_name(found.code)}?): every disease criterion is unknown; correct "
-            "the spelling or give an indication code"
+            f"{lexicon.disease_name(found.code)}?): only its options are shown, to confirm; "
+            "correct the spelling or give an indication code"
         )
-        return None
+        return None, (found.code,) if found.code else ()
     elif found.method == "fuzzy":
         warnings.append(
             f"diagnosis '{text}' read as {lexicon.disease_name(found.code)} "
             f"(closest name '{found.matched}'); check it"
         )
-    return found.code
+    return found.code, ()
 
 
 def _status_from_diagnosis(profile: Profile, warnings: list[str]) -> Profile:

@@ -58,7 +58,7 @@ def match_heading(data: dict[str, Any]) -> str:
 
 
 def hidden_line(data: dict[str, Any]) -> str | None:
-    hidden = data.get("hidden") or {}
+    hidden = {k: n for k, n in (data.get("hidden") or {}).items() if k != "diagnosis_unrecognised"}
     parts = [f"{n} {why}" for why, n in hidden.items() if n]
     if not parts:
         return None
@@ -71,7 +71,7 @@ def match_table(result: MatchResult, currency: str = "CNY") -> str:
     lines += [f"warning: {w}" for w in data["warnings"]]
     lines.append(f"tier order: {' > '.join(data['tier_order'])}")
     if not data["options"]:
-        lines.append("No option matches this referral.")
+        lines.append(f"No option: {data['no_option']}.")
     if data["patient"].get("indication") is None and data["options"]:
         return "\n".join([*lines, *_unrecognised_lines(data)])
     for option in data["options"]:

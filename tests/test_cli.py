@@ -230,9 +230,31 @@ def test_a_bad_exchange_rate_is_a_usage_error(runner):
     assert result.exit_code == 2 and "--fx" in result.stderr and "Traceback" not in result.output
 
 
-def test_an_unrecognised_diagnosis_lists_options_briefly_and_asks_to_confirm(runner):
+def test_an_unrecognised_diagnosis_ranks_nothing_and_says_so(runner):
     result = runner.invoke(cli, ["match", "--diagnosis", "Castleman disease", "--age", "40"])
     assert result.exit_code == 0
     assert "was not recognised" in result.stdout
+    assert "No option: diagnosis not recognised" in result.stdout
+    assert "POSSIBLE" not in result.stdout and "ELIGIBLE" not in result.stdout
+
+
+def test_a_diagnosis_naming_two_diseases_lists_their_options_to_confirm(runner):
+    result = runner.invoke(cli, ["match", "--diagnosis", "breast cancer, now DLBCL"])
+    assert result.exit_code == 0
     assert "confirm it first" in result.stdout
-    assert "✓" not in result.stdout and "ELIGIBLE" not in result.stdout
+    assert "axi-cel / lbcl-3l  [POSSIBLE]" in result.stdout
+    assert "satri-cel" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("diagnosis", "said"),
+    [
+        pytest.param("glioblastoma", "Glioblastoma (OncoTree GB", id="oncotree"),
+        pytest.param("卵巢癌", "no CAR-T product or trial in the catalog treats", id="chinese"),
+        pytest.param("type 1 diabetes", "no CAR-T product or trial", id="autoimmune"),
+    ],
+)
+def test_a_recognised_disease_no_cohort_treats_gets_one_line(runner, diagnosis, said):
+    result = runner.invoke(cli, ["match", "--diagnosis", diagnosis, "--format", "json"])
+    data = json.loads(result.stdout)
+    assert data["options"] == [] and said in data["no_option"]

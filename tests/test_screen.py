@@ -789,3 +789,30 @@ def test_bulk_screening_gives_every_golden_case_the_single_paths_answer(catalog)
     for n, case in enumerate(cases):
         for option, expected in case["expect"].items():
             assert got[(f"C{n}", option)] == expected, (case["id"], option)
+
+
+def test_a_file_of_referrals_says_which_have_no_option_and_why(runner, tmp_path):
+    """Issue 10: a disease no cohort treats gets one no_option row with the disease as read;
+    a diagnosis that cannot be read gets its own status, which a coordinator can filter."""
+    rows = [
+        {"referral_id": "A", "diagnosis": "卵巢高级别浆液性癌", "age": "50"},
+        {"referral_id": "B", "diagnosis": "qwertyuiop", "age": "50"},
+        {
+            "referral_id": "C",
+            "diagnosis": "DLBCL",
+            "age": "54",
+            "disease_status": "refractory",
+            "prior_lines": "2",
+        },
+    ]
+    src = write_csv(tmp_path / "in.csv", rows)
+    out = tmp_path / "out.csv"
+    result = screen(runner, src, "-o", out, "--no-save")
+    assert result.exit_code == 0, result.output
+    got = {r["referral_id"]: r for r in rows_of(out) if r["referral_id"] in ("A", "B")}
+    assert got["A"]["status"] == "no_option"
+    assert "no CAR-T product or trial in the catalog treats" in got["A"]["reason"]
+    assert got["B"]["status"] == "diagnosis_unrecognised"
+    assert "not recognised" in got["B"]["reason"]
+    assert "1 with a diagnosis not recognised" in result.stderr
+    assert next(r["status"] for r in rows_of(out) if r["referral_id"] == "C") == "eligible"

@@ -22,7 +22,7 @@ class IndicationCriterion(Node):
     indication: list[str] = Field(min_length=1)
 
     def reads(self) -> tuple[str, ...]:
-        return ("indication",)
+        return ("indication", "candidates")
 
     """Disease codes from rules/vocab/diseases.yaml; subtypes are covered (LBCL covers DLBCL)."""
 
@@ -33,11 +33,7 @@ class IndicationCriterion(Node):
         code = ctx.patient.indication
         names = ", ".join(ctx.lexicon.disease_name(c) for c in self.indication)
         if code is None:
-            return self._verdict(
-                Outcome.UNKNOWN,
-                "Diagnosis not recognised, so the disease cannot be checked.",
-                ask="a pathology report stating the diagnosis",
-            )
+            return self._unresolved(ctx, names)
         have = ctx.lexicon.disease_name(code)
         if any(ctx.lexicon.is_within(code, want) for want in self.indication):
             said = f"{have}." if code in self.indication else f"{have} is within {names}."
@@ -50,6 +46,35 @@ class IndicationCriterion(Node):
                 ask=f"the pathology subtype (is it {names}?)",
             )
         return self._verdict(Outcome.NOT_MET, f"{have} is not {names}.", value=code)
+
+    def _unresolved(self, ctx: Context, names: str) -> Verdict:
+        """No one disease read: the diseases the text may be decide whether this cohort is
+        worth confirming (unknown) or out of the question (not met)."""
+        candidates = ctx.patient.indication_candidates
+        ask = "a pathology report stating the diagnosis"
+        if not candidates:
+            return self._verdict(
+                Outcome.UNKNOWN, "Diagnosis not recognised, so the disease cannot be checked.",
+                ask=ask,
+            )  # fmt: skip
+        lexicon = ctx.lexicon
+        said = ", ".join(lexicon.disease_name(c) for c in candidates)
+        near = [
+            c
+            for c in candidates
+            if any(lexicon.is_within(c, w) or lexicon.is_within(w, c) for w in self.indication)
+        ]
+        if near:
+            return self._verdict(
+                Outcome.UNKNOWN,
+                f"The diagnosis may be {said}: confirm it is {names}.",
+                value=list(candidates),
+                ask=ask,
+            )
+        return self._verdict(
+            Outcome.NOT_MET, f"The diagnosis may be {said}; none is {names}.",
+            value=list(candidates),
+        )  # fmt: skip
 
 
 class SettingCriterion(Node):

@@ -101,6 +101,8 @@ def is_given(patient: Patient, attr: str) -> bool:
         return patient.prior_therapy_classes is not None
     if head in ("indication", "age"):
         return getattr(patient, head) is not None
+    if head == "candidates":
+        return bool(patient.indication_candidates)
     return getattr(profile, head) is not None
 
 

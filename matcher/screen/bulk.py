@@ -32,7 +32,7 @@ import pandas as pd
 
 from matcher.catalog import Catalog
 from matcher.costs import estimate
-from matcher.engine import disease_fit, match
+from matcher.engine import disease_fit, disease_reason, match
 from matcher.patient import Patient
 from matcher.screen.cohort import EMPTY_ROW, SEP, Cells, Checker, Cohort, joined
 from matcher.screen.columns import OptionColumns, Shown
@@ -41,6 +41,7 @@ from matcher.verdict import Verdict, roll_up
 __all__ = ["EMPTY_ROW", "SEP", "screen_chunk", "screen_dask", "screen_frame", "screen_rows"]
 
 from matcher.screen.frame import (
+    DIAGNOSIS_UNRECOGNISED,
     NO_OPTION,
     OUTPUT_COLUMNS,
     REJECTED,
@@ -91,7 +92,14 @@ def screen_rows(
         )
         warnings = joined(result.warnings)
         if not result.options:
-            add(line=line, referral_id=profile.referral_id, status=NO_OPTION, warnings=warnings)
+            unread = "diagnosis_unrecognised" in result.hidden
+            add(
+                line=line,
+                referral_id=profile.referral_id,
+                status=DIAGNOSIS_UNRECOGNISED if unread else NO_OPTION,
+                reason=result.no_option,
+                warnings=warnings,
+            )
         for option in result.options:
             cost = option.cost
             over = (
@@ -207,6 +215,7 @@ class _Plan:
         self.checker = Checker(self.lexicon, today, pd.factorize)
         self.blank = self.checker.blank
         self.costs: dict[tuple[int, Any], dict[str, Any]] = {}
+        self.reasons: dict[tuple[Any, Any], str] = {}
         self.options = [
             OptionColumns.of(
                 entry,
@@ -243,11 +252,34 @@ class _Plan:
     def screen(self, c: Cohort, *, include_all: bool) -> pd.DataFrame:
         tempo = c.inputs("disease_tempo")
         tempo_codes = np.where(tempo[0] == len(tempo[1]) - 1, -1, tempo[0])
+        unread = self._unrecognised(c)
         shown = [
-            option.screen(c, c.ok, (tempo_codes, tempo[1]), include_all, self._text, pd.factorize)
+            option.screen(
+                c, c.ok & ~unread, (tempo_codes, tempo[1]), include_all, self._text, pd.factorize
+            )
             for option in self.options
         ]
-        return self._assemble(c, shown)
+        return self._assemble(c, shown, unread)
+
+    def _unrecognised(self, c: Cohort) -> np.ndarray:
+        """Rows whose diagnosis could not be read at all (engine.diagnosis_unrecognised)."""
+        code, candidates = c.attrs["indication"], c.attrs["candidates"]
+        return (
+            np.array(
+                [k is None and not m for k, m in zip(code, candidates, strict=True)], dtype=bool
+            ).reshape(-1)
+            & c.ok
+        )
+
+    def _reasons(self, c: Cohort, rows: np.ndarray) -> np.ndarray:
+        """The no-option line of these rows (engine.disease_reason, once per disease)."""
+        out = np.full(len(rows), None, dtype=object)
+        for n, row in enumerate(rows.tolist()):
+            key = (c.attrs["indication"][row], c.attrs["candidates"][row] or ())
+            if key not in self.reasons:
+                self.reasons[key] = disease_reason(*key, self.catalog)
+            out[n] = self.reasons[key]
+        return out
 
     def _text(
         self,
@@ -292,7 +324,7 @@ class _Plan:
             }
         return self.costs[key]
 
-    def _assemble(self, c: Cohort, shown: list[Shown]) -> pd.DataFrame:
+    def _assemble(self, c: Cohort, shown: list[Shown], unread: np.ndarray) -> pd.DataFrame:
         """Option rows ranked within each referral, no-option and rejected rows, in row order."""
         table: list[dict[str, Any]] = []
         option_of: list[int] = []
@@ -330,9 +362,13 @@ class _Plan:
         def attr(get: Callable[[OptionColumns], Any]) -> tuple[list[Any], np.ndarray]:
             return [get(o) for o in self.options] + [None], option
 
-        statuses = [*lookup("status")[:-1], NO_OPTION, REJECTED]
+        statuses = [*lookup("status")[:-1], NO_OPTION, REJECTED, DIAGNOSIS_UNRECOGNISED]
         status = np.where(option >= 0, gid, len(table))
         status[np.isin(row, bad)] = len(table) + 1
+        status[np.isin(row, np.flatnonzero(unread))] = len(table) + 2
+        reason = np.full(len(row), None, dtype=object)
+        single = (option < 0) & ~np.isin(row, bad)
+        reason[single] = self._reasons(c, row[single])
         per_row = {  # by position in the chunk: accepted rows' values, then rejected ones'
             "referral_id": c.referral_id.copy(),
             "warnings": c.warnings.copy(),
@@ -367,6 +403,7 @@ class _Plan:
                 "over_budget": pd.arrays.BooleanArray(
                     np.where(unknown, False, low > budget), unknown
                 ),
+                "reason": reason,
                 **{name: (values, row) for name, values in per_row.items()},
             }
         )

@@ -257,6 +257,7 @@ class Checker:
             return _Probe(True, {"sex": profile.sex, **{f: getattr(profile, f) for f in SEX_FLAGS}})
         value = {
             "indication": patient.indication,
+            "candidates": patient.indication_candidates,
             "disease_status": profile.disease_status,
             "prior_lines": profile.prior_lines,
             "setting": profile.setting,
@@ -326,7 +327,7 @@ class Checker:
 
         a = c.attrs
         c.referral_id = values("referral_id")
-        for key in ("indication", "disease_status", "setting"):
+        for key in ("indication", "candidates", "disease_status", "setting"):
             a[key] = values("group0", key)
         a["prior_lines"] = values("group0", "prior_lines", numeric=True)
         a["age"] = values("group1", "age", numeric=True)
@@ -373,6 +374,7 @@ class Checker:
         c.warnings[pos] = joined(warnings)
         c.budget[pos] = _float(profile.budget_cny)
         a["indication"][pos] = patient.indication
+        a["candidates"][pos] = patient.indication_candidates
         a["age"][pos] = _float(patient.age)
         for name in ("sex", "disease_status", "disease_tempo", "setting"):
             a[name][pos] = getattr(profile, name)

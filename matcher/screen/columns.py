@@ -71,6 +71,8 @@ def _with(blank: Patient, attr: str, value: Any) -> Patient:
     profile = blank.profile
     if head in ("indication", "age"):
         return blank.model_copy(update={head: value})
+    if head == "candidates":
+        return blank.model_copy(update={"indication_candidates": value or ()})
     if head == "therapy":  # (classes, exposures) as interned by the cohort
         classes, exposures = (None, ()) if value is None else value
         return blank.model_copy(update={"prior_therapy_classes": classes, "exposures": exposures})

@@ -25,6 +25,10 @@ from matcher.patient import Patient, load_patient
 from matcher.screen.cohort import EMPTY_ROW, Cells
 
 NO_OPTION, REJECTED = "no_option", "rejected"
+#: The status of a referral whose diagnosis could not be read: nothing is ranked for it.
+DIAGNOSIS_UNRECOGNISED = "diagnosis_unrecognised"
+#: Statuses of a referral's single row when it has no option.
+NO_OPTION_STATUSES = (NO_OPTION, DIAGNOSIS_UNRECOGNISED)
 
 #: The output frame: column -> dtype. Text that does not apply (or an empty list) is missing;
 #: text is categorical (its values repeat: options, statuses, asks), with sorted categories.
@@ -47,6 +51,7 @@ OUTPUT_COLUMNS: dict[str, str] = {
     "cost_low_usd": "float64",
     "cost_high_usd": "float64",
     "over_budget": "boolean",
+    "reason": "category",
     "warnings": "category",
     "error_field": "category",
     "error": "category",

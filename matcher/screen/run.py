@@ -18,8 +18,9 @@ from matcher.catalog import Catalog
 from matcher.errors import CartmatchError
 from matcher.screen.bulk import EMPTY_ROW, screen_chunk
 from matcher.screen.frame import (
+    DIAGNOSIS_UNRECOGNISED,
     ERROR_COLUMNS,
-    NO_OPTION,
+    NO_OPTION_STATUSES,
     RESULT_COLUMNS,
     saved_referrals,
     split_result,
@@ -67,6 +68,8 @@ class Summary:
     trailing_empty: int = 0
     with_options: int = 0
     without_options: int = 0
+    unrecognised: int = 0
+    """Referrals whose diagnosis could not be read (status diagnosis_unrecognised)."""
     option_rows: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     run_id: int | None = None
@@ -89,6 +92,12 @@ class Summary:
             f"{self.with_options:,} referral(s) with options ({self.option_rows:,} option rows"
             + (f": {statuses}" if statuses else "")
             + f"), {self.without_options:,} with none"
+            + (
+                f" ({self.unrecognised:,} with a diagnosis not recognised: filter status "
+                f"{DIAGNOSIS_UNRECOGNISED})"
+                if self.unrecognised
+                else ""
+            )
         )
         where = "item number" if self.format == "json" else "line"
         out.append(f"results: {self.output}; rejected rows with {where} and reason: {self.errors}")
@@ -202,12 +211,14 @@ def _count(summary: Summary, statuses: Counter[str], chunk: Chunk, shown: Any, b
     summary.rejected += len(bad)
     summary.empty_rows += int((bad["reason"] == EMPTY_ROW).sum())
     status = shown["status"]
-    options = status[status != NO_OPTION]
+    single = status.isin(NO_OPTION_STATUSES)
+    options = status[~single]
     summary.option_rows += len(options)
-    summary.without_options += int((status == NO_OPTION).sum())
+    summary.without_options += int(single.sum())
+    summary.unrecognised += int((status == DIAGNOSIS_UNRECOGNISED).sum())
     referrals = shown["line"].nunique()
     summary.screened += referrals
-    summary.with_options += referrals - int((status == NO_OPTION).sum())
+    summary.with_options += referrals - int(single.sum())
     statuses.update({k: v for k, v in options.value_counts().to_dict().items() if v})
 
 
