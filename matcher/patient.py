@@ -38,6 +38,7 @@ from matcher.values import (
     parse_antigen_result,
     parse_antigen_value,
     parse_bool,
+    read_stage,
 )
 from matcher.vocab import Lexicon
 
@@ -88,6 +89,9 @@ class Profile(Frozen):
     prior_therapies: list[str] | None = None
     """Free-text names of prior therapies; normalised to classes."""
     disease_status: DiseaseStatus | None = None
+    stage: str | None = None
+    """A stage or class with its system: MGFA IIIb, BCLC C, CNLC IIa, stage IV (TNM or Ann
+    Arbor). Read from the diagnosis text when missing."""
     setting: Setting | None = None
     """A solid tumour's setting: adjuvant (resected, treated after surgery) or advanced
     (unresectable or metastatic); aliases: resected, 术后, metastatic, stage IV, 晚期."""
@@ -135,6 +139,19 @@ class Profile(Frozen):
         if isinstance(value, str):
             key = value.strip().casefold().replace("-", " ").replace("_", " ")
             return STATUS_ALIASES.get(key, STATUS_ALIASES.get(value.strip().casefold(), value))
+        return value
+
+    @field_validator("stage", mode="before")
+    @classmethod
+    def _stage(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip():
+            found = read_stage(value) or read_stage(f"stage {value}")
+            if found is None:
+                raise ValueError(
+                    f"'{value}' is not a stage: write it with its system (MGFA IIIb, BCLC C, "
+                    "CNLC IIa, stage IV)"
+                )
+            return found
         return value
 
     @field_validator("setting", mode="before")
@@ -355,6 +372,7 @@ def normalise(profile: Profile, lexicon: Lexicon, today: date) -> tuple[Patient,
     indication, candidates = _resolve_indication(profile, lexicon, warnings)
     profile = _status_from_diagnosis(profile, warnings)
     profile = _setting_from_diagnosis(profile, warnings)
+    profile = _stage_from_diagnosis(profile, warnings)
     classes, unknown, exposures = _therapy_classes(profile, lexicon)
     if unknown:
         warnings.append(
@@ -529,6 +547,19 @@ def _setting_from_diagnosis(profile: Profile, warnings: list[str]) -> Profile:
         "to be explicit"
     )
     return profile.model_copy(update={"setting": found})
+
+
+def _stage_from_diagnosis(profile: Profile, warnings: list[str]) -> Profile:
+    """Read a missing stage ('MGFA IIIb', 'BCLC C', '右肺腺癌IV期') from the diagnosis text."""
+    if profile.stage is not None or not profile.diagnosis:
+        return profile
+    found = read_stage(profile.diagnosis)
+    if found is None:
+        return profile
+    warnings.append(
+        f"stage read as {found} from the diagnosis '{profile.diagnosis}'; give stage to be explicit"
+    )
+    return profile.model_copy(update={"stage": found})
 
 
 Exposures = tuple[tuple[str, str | None], ...]

@@ -369,6 +369,31 @@ DIAGNOSIS_SETTING_WORDS = (
 )
 
 
+#: Staging systems a profile's `stage` may use, each with the pattern that reads it from
+#: text ("MGFA IIIb", "BCLC C", "CNLC IIa", "stage IV", "IV期") and the values it allows.
+STAGE_SYSTEMS = {
+    "MGFA": (
+        r"mgfa\s*(?:class\s*)?(iv[ab]?|i{1,3}[ab]?|v)(?![a-z])",
+        "I IIa IIb IIIa IIIb IVa IVb V",
+    ),
+    "BCLC": (r"bclc\s*(?:stage\s*)?([0abcd])(?![a-z])", "0 A B C D"),
+    "CNLC": (r"cnlc\s*(?:stage\s*)?(iv|i{1,3}[ab]?)(?![a-z])", "Ia Ib IIa IIb IIIa IIIb IV"),
+    "stage": (r"(?:stage\s*|^)(iv|i{1,3})[abce]?(?![a-z])|(iv|i{1,3})[abc]?\s*期", "I II III IV"),
+}
+
+
+def read_stage(text: str) -> str | None:
+    """A stage as 'MGFA IIIb', 'BCLC C', 'CNLC IIa' or 'stage IV' from text, or None."""
+    key = unicodedata.normalize("NFKC", text).casefold()
+    for system, (pattern, values) in STAGE_SYSTEMS.items():
+        match = re.search(pattern, key)
+        if match:
+            found = next(g for g in match.groups() if g)
+            value = next(v for v in values.split() if v.casefold() == found)
+            return f"{system} {value}"
+    return None
+
+
 #: A Child-Pugh class with the scores it allows (A5-A6, B7-B9, C10-C15), or the class alone.
 CHILD_PUGH = re.compile(r"^\s*(?:A\s*([56])|B\s*([789])|C\s*(1[0-5])|[ABC])\s*$", re.IGNORECASE)
 

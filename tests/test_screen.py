@@ -479,6 +479,8 @@ def _node_classes() -> list[type]:
 DIAGNOSES = [
     "DLBCL",
     "胃腺癌术后",
+    "肝细胞癌 CNLC IIb",
+    "重症肌无力 MGFA IVa",
     "metastatic pancreatic adenocarcinoma",
     "弥漫大B细胞淋巴瘤",
     "difuse large b cell lymphoma",
@@ -578,6 +580,7 @@ VALID = {
     "disease_tempo": ["stable", "rapid", "Rapid"],
     "budget_cny": ["0", "500000", "2000000"],
     "setting": ["adjuvant", "metastatic", "术后", "advanced"],
+    "stage": ["MGFA IIIb", "mgfa V", "CNLC IIIa", "BCLC C", "IV", "III期"],
 }
 INVALID = {
     "age": ["-1", "121", "abc", "54.5"],
@@ -593,6 +596,7 @@ INVALID = {
     "budget_cny": ["-1"],
     "disease_tempo": ["slow"],
     "setting": ["sideways"],
+    "stage": ["Z9"],
     "prior_therapies": [],
 }
 ANTIGENS = ["CD19", "BCMA", "CLDN18.2", "HER2", "GPC3", "CD7", "CD20", "Claudin 18.2", "FOO"]
@@ -628,6 +632,7 @@ def referral(draw: st.DrawFn) -> dict[str, Any]:
         "disease_tempo",
         "budget_cny",
         "setting",
+        "stage",
     ):
         row[name] = draw(_value(name))
     row["date_of_birth"] = draw(st.one_of(st.none(), st.none(), _value("date_of_birth")))
@@ -816,3 +821,19 @@ def test_a_file_of_referrals_says_which_have_no_option_and_why(runner, tmp_path)
     assert "not recognised" in got["B"]["reason"]
     assert "1 with a diagnosis not recognised" in result.stderr
     assert next(r["status"] for r in rows_of(out) if r["referral_id"] == "C") == "eligible"
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        pytest.param({"labs.lvef": "50", "labs.LVEF": "60"}, id="lab"),
+        pytest.param({"antigens.CLDN18.2": "pos", "antigens.Claudin 18.2": "neg"}, id="antigen"),
+    ],
+)
+def test_one_input_under_two_spellings_is_rejected_in_bulk_as_alone(catalog, columns):
+    """Found by the property test: bulk once kept the later lab column where the single
+    path rejects the row; both now reject it with the single path's message."""
+    frame = _frame([{"diagnosis": "DLBCL", **columns}, {"diagnosis": "DLBCL"}])
+    bulk = screen_frame(frame, catalog, TODAY, include_all=True)
+    pd.testing.assert_frame_equal(bulk, screen_rows(frame, catalog, TODAY, include_all=True))
+    assert "twice" in bulk.loc[bulk["line"] == 2, "error"].iloc[0]

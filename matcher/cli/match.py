@@ -41,6 +41,7 @@ def _profile_options(func: Any) -> Any:
         click.option(
             "--setting", help="adjuvant (resected) or advanced (metastatic) solid tumour."
         ),
+        click.option("--stage", help="Stage with its system: MGFA IIIb, BCLC C, CNLC IIa, IV."),
         click.option("--age", type=int, help="Age in years."),
         click.option("--dob", "date_of_birth", help="Date of birth (YYYY-MM-DD)."),
         click.option("--sex", help="female, male or other."),

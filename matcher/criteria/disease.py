@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from matcher.base import Frozen
 from matcher.criteria.node import Context, Node
 from matcher.patient import Ihc, Setting
+from matcher.values import STAGE_SYSTEMS
 from matcher.verdict import Outcome, Verdict
 
 #: Below this percent of stained cells, "positive" without a stated cut-off needs a human look.
@@ -109,6 +110,49 @@ class SettingCriterion(Node):
             # made resectable for an adjuvant trial.
             recoverable=setting == "adjuvant",
         )
+
+
+class StageRequirement(Frozen):
+    system: Literal["MGFA", "BCLC", "CNLC", "stage"]
+    allowed: list[str] = Field(min_length=1)
+    """Values of that system the cohort takes (MGFA: IIa, IIb, IIIa ...)."""
+
+    @model_validator(mode="after")
+    def _known(self) -> StageRequirement:
+        values = STAGE_SYSTEMS[self.system][1].split()
+        wrong = [v for v in self.allowed if v not in values]
+        if wrong:
+            raise ValueError(f"{self.system} has no {', '.join(wrong)}; it has {', '.join(values)}")
+        return self
+
+
+class StageCriterion(Node):
+    """The stage or class, in one staging system (MGFA class for MG trials, CNLC for HCC)."""
+
+    kind: Literal["stage"] = "stage"
+    stage: StageRequirement
+
+    def reads(self) -> tuple[str, ...]:
+        return ("stage",)
+
+    def describe(self) -> str:
+        return f"{self.stage.system} {', '.join(self.stage.allowed)}"
+
+    def evaluate(self, ctx: Context) -> Verdict:
+        spec = self.stage
+        given = ctx.patient.profile.stage
+        ask = f"the {spec.system} stage or class from a recent assessment"
+        if given is None:
+            return self._verdict(Outcome.UNKNOWN, f"{spec.system} stage not given.", ask=ask)
+        system, _, value = given.partition(" ")
+        if system != spec.system:
+            return self._verdict(
+                Outcome.UNKNOWN, f"{given} given; {self.describe()} required.", value=given,
+                ask=ask,
+            )  # fmt: skip
+        if value in spec.allowed:
+            return self._verdict(Outcome.MET, f"{given} is within {self.describe()}.", value=given)
+        return self._verdict(Outcome.NOT_MET, f"{given}; {self.describe()} required.", value=given)
 
 
 class AntigenRequirement(Frozen):

@@ -9,7 +9,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag
 
 from matcher.base import Frozen
-from matcher.criteria.disease import AntigenCriterion, IndicationCriterion, SettingCriterion
+from matcher.criteria.disease import (
+    AntigenCriterion,
+    IndicationCriterion,
+    SettingCriterion,
+    StageCriterion,
+)
 from matcher.criteria.history import (
     DiseaseStatusCriterion,
     PriorLinesCriterion,
@@ -195,6 +200,7 @@ KINDS = (
     "prior_target",
     "safety",
     "setting",
+    "stage",
 )
 
 
@@ -227,7 +233,8 @@ Criterion = Annotated[
     | Annotated[TargetCriterion, Tag("target")]
     | Annotated[PriorTargetCriterion, Tag("prior_target")]
     | Annotated[SafetyCriterion, Tag("safety")]
-    | Annotated[SettingCriterion, Tag("setting")],
+    | Annotated[SettingCriterion, Tag("setting")]
+    | Annotated[StageCriterion, Tag("stage")],
     Discriminator(
         criterion_kind,
         custom_error_type="criterion_kind",

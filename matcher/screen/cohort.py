@@ -22,7 +22,7 @@ import numpy as np
 
 from matcher.patient import Patient, Profile, load_patient
 from matcher.screen.columns import Factorize, pack
-from matcher.values import FLAGS
+from matcher.values import FLAGS, lab_key
 from matcher.vocab import Lexicon
 
 EMPTY_ROW = "empty row"
@@ -34,7 +34,7 @@ SEX_FLAGS = ("pregnant", "breastfeeding")
 #: against prior lines, age against date of birth, pregnancy against sex): checked together,
 #: once per distinct combination. Every other column is checked alone.
 GROUPS = (
-    ("indication", "diagnosis", "disease_status", "prior_lines", "setting"),
+    ("indication", "diagnosis", "disease_status", "prior_lines", "setting", "stage"),
     ("age", "date_of_birth"),
     ("sex", *SEX_FLAGS),
 )
@@ -207,21 +207,26 @@ class Checker:
         for codes, probes in checked.values():
             if probes and isinstance(probes[0], _Probe):
                 slow |= np.array([not p.ok for p in probes] + [False])[codes]
-        slow |= self._same_antigen_twice(cells, n)
+        slow |= self._same_input_twice(cells, n)
         self._fill(c, checked)
         for pos in np.flatnonzero(~given).tolist():
             c.reject(pos, None, None, EMPTY_ROW)
         return c, np.flatnonzero(slow & given)
 
-    def _same_antigen_twice(self, cells: dict[str, Cells], n: int) -> np.ndarray:
-        """Rows giving one antigen under two spellings (CLDN18.2 and Claudin 18.2): the single
-        path rejects them, so they go through it for its message."""
+    def _same_input_twice(self, cells: dict[str, Cells], n: int) -> np.ndarray:
+        """Rows giving one antigen or lab under two spellings (CLDN18.2 and Claudin 18.2,
+        lvef and LVEF): the single path rejects them, so they go through it for its message."""
         spellings: dict[str, list[str]] = {}
         for name in cells:
-            if name.startswith("antigens."):
-                canonical = self.lexicon.antigen(name.partition(".")[2])
-                if canonical is not None:
-                    spellings.setdefault(canonical, []).append(name)
+            head, _, rest = name.partition(".")
+            if head == "antigens":
+                canonical = self.lexicon.antigen(rest)
+            elif head == "labs":
+                canonical = lab_key(rest)
+            else:
+                continue
+            if canonical is not None:
+                spellings.setdefault(f"{head}.{canonical}", []).append(name)
         twice = np.zeros(n, bool)
         for names in spellings.values():
             if len(names) > 1:
@@ -261,6 +266,7 @@ class Checker:
             "disease_status": profile.disease_status,
             "prior_lines": profile.prior_lines,
             "setting": profile.setting,
+            "stage": profile.stage,
         }
         split = len(warnings)
         if warnings:  # where do therapy warnings go among these? A sentinel's shows it.
@@ -327,7 +333,7 @@ class Checker:
 
         a = c.attrs
         c.referral_id = values("referral_id")
-        for key in ("indication", "candidates", "disease_status", "setting"):
+        for key in ("indication", "candidates", "disease_status", "setting", "stage"):
             a[key] = values("group0", key)
         a["prior_lines"] = values("group0", "prior_lines", numeric=True)
         a["age"] = values("group1", "age", numeric=True)
@@ -376,7 +382,7 @@ class Checker:
         a["indication"][pos] = patient.indication
         a["candidates"][pos] = patient.indication_candidates
         a["age"][pos] = _float(patient.age)
-        for name in ("sex", "disease_status", "disease_tempo", "setting"):
+        for name in ("sex", "disease_status", "disease_tempo", "setting", "stage"):
             a[name][pos] = getattr(profile, name)
         a["prior_lines"][pos] = _float(profile.prior_lines)
         a["ecog"][pos] = _float(profile.ecog)
