@@ -587,9 +587,16 @@ def read_therapy(
 
     `names` maps name keys to classes, `choices` are its keys (the fuzzy candidates).
     """
+    text = _without_annotations(text, names)
     parts = therapy_parts(text)
+    forms = therapy_forms(text)
+    if forms[0] in names:
+        return names[forms[0]]
+    if len(parts) == 1 and (joined := _hyphenated(parts[0], names)) is not None:
+        # Before words are dropped: "Elotuzumab-Pd" is elotuzumab and Pd, not "PD" (progression).
+        return joined
     # A misspelling is looked for in one name only, never across a list of names.
-    whole = lookup_therapy(therapy_forms(text), names, choices, fuzzy=len(parts) <= 1)
+    whole = lookup_therapy(forms, names, choices, fuzzy=len(parts) <= 1)
     if whole is not None:
         return whole
     found = []
@@ -682,6 +689,27 @@ def _hyphenated(part: str, names: dict[str, tuple[str, ...]]) -> tuple[str, ...]
     if None in found:
         return None
     return tuple(dict.fromkeys(c for classes in found if classes for c in classes))
+
+
+#: A bracketed note beside a therapy: "(MUD)", "(IIT)", "(Euro-Lupus)", "（同胞全合）".
+_ANNOTATION = re.compile(r"[(（\[]([^()（）\[\]]*)[)）\]]")
+#: Words that make a note matter: a target or a cell therapy ("CAR-T (CD19)").
+_TARGET_WORDS = re.compile(r"cd\s*\d|bcma|gprc5d|cldn|claudin|gpc3|her2|car|嵌合")
+
+
+def _without_annotations(text: str, names: dict[str, tuple[str, ...]]) -> str:
+    """The text without bracketed notes that name no therapy and no target: such a note
+    ("allo-SCT (MUD)") says how, not what; one naming a target ("CAR-T (CD19)") stays."""
+
+    def drop(match: re.Match[str]) -> str:
+        note = unicodedata.normalize("NFKC", match.group(1)).casefold()
+        if _TARGET_WORDS.search(note) or lookup_therapy(
+            therapy_forms(note), names, [], fuzzy=False
+        ):
+            return match.group()
+        return " "
+
+    return _ANNOTATION.sub(drop, text)
 
 
 def _noise_gap(match: re.Match[str]) -> str:
