@@ -136,3 +136,29 @@ def test_did_you_mean_stays_within_the_kind_of_disease(catalog, text, unwanted):
 
 def test_did_you_mean_offers_a_close_name(catalog):
     assert "Hodgkin lymphoma" in catalog.lexicon.closest_diseases("Hodgkins lymphomma")
+
+
+HELD_OUT = Path(__file__).parent / "data" / "recognition" / "diagnoses_heldout.tsv"
+
+
+def test_held_out_wordings_are_read_as_their_disease_or_one_within_it(catalog):
+    """Wordings written after the tier was built. A reading one step more specific (DLBCL, GCB
+    type) or broader within the same disease (gastric or GEJ for gastric cancer) counts here;
+    the exact rate is printed."""
+    lex = catalog.lexicon
+    with HELD_OUT.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader([ln for ln in f if not ln.startswith("#")], delimiter="\t"))
+    exact, close, misses = 0, 0, []
+    for row in rows:
+        got, want = _reading(catalog, row["text"]), row["expected"]
+        if got == want:
+            exact += 1
+        elif got and (lex.is_within(got, want) or lex.is_within(want, got)):
+            close += 1
+        else:
+            misses.append(f"{row['text']!r}: read {got}, expected {want}")
+    n = len(rows)
+    print(
+        f"\nheld out: exact {exact}/{n}, exact or within {exact + close}/{n}", *misses, sep="\n  "
+    )
+    assert n >= 80 and (exact + close) / n >= MIN_RECOGNITION_RATE
