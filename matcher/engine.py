@@ -243,8 +243,31 @@ def disease_reason(code: str | None, candidates: tuple[str, ...], catalog: Catal
         for d in i.diseases
     )
     if not treated:
-        return f"{names}: no CAR-T product or trial in the catalog treats this disease"
+        hint = _target_hint(codes, catalog)
+        return f"{names}: no CAR-T product or trial in the catalog treats this disease" + hint
     return f"{names}: the catalog has options for this disease, but none fits this referral"
+
+
+def _target_hint(codes: list[str], catalog: Catalog) -> str:
+    """'; CLDN18.2 is reported in this tumour (source): the catalog's CLDN18.2-directed
+    programmes (satri-cel, ...) may consider it after CLDN18.2 testing'."""
+    lexicon = catalog.lexicon
+    hints = []
+    for target in sorted({t for e in catalog.entries for t in e.targets}):
+        antigen = lexicon.antigens.get(target)
+        reports = [
+            r
+            for r in (antigen.reported_in if antigen else [])
+            if any(lexicon.is_within(c, d) for c in codes for d in r.diseases)
+        ]
+        if reports:
+            ids = ", ".join(e.id for e in catalog.entries if target in e.targets)
+            hints.append(
+                f"; {target} is reported in this tumour ({reports[0].title}): ask the "
+                f"{target}-directed programmes ({ids}) whether they take it, after {target} "
+                "testing"
+            )
+    return "".join(hints)
 
 
 def _disease_label(code: str, lexicon: Any) -> str:

@@ -90,6 +90,16 @@ class Disease(Frozen):
     """False when the display name is too generic to read in free text (OncoTree's "IgG")."""
 
 
+class Reported(Frozen):
+    """A published report of an antigen in tumours beyond those the catalog treats."""
+
+    diseases: list[str] = Field(min_length=1)
+    """Disease codes (OncoTree codes as `oncotree:luad`) the report covers."""
+    title: str
+    url: str | None = None
+    date: str | None = None
+
+
 class Antigen(Frozen):
     """A target antigen or biomarker."""
 
@@ -99,6 +109,9 @@ class Antigen(Frozen):
     """Other spellings; matched ignoring case, spaces and punctuation."""
     test: str
     """How it is tested: what a coordinator asks the referring doctor for."""
+    reported_in: list[Reported] = Field(default_factory=list)
+    """Tumours it is reported in that no catalog cohort treats: a hint for a referral whose
+    disease has no option (a trial against the antigen may still take it)."""
 
 
 class TherapyClass(Frozen):

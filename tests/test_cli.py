@@ -252,6 +252,7 @@ def test_a_diagnosis_naming_two_diseases_lists_their_options_to_confirm(runner):
         pytest.param("glioblastoma", "Glioblastoma (OncoTree GB", id="oncotree"),
         pytest.param("卵巢癌", "no CAR-T product or trial in the catalog treats", id="chinese"),
         pytest.param("type 1 diabetes", "no CAR-T product or trial", id="autoimmune"),
+        pytest.param("hepatoblastoma", "GPC3 is reported in this tumour", id="target-hint"),
     ],
 )
 def test_a_recognised_disease_no_cohort_treats_gets_one_line(runner, diagnosis, said):

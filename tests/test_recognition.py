@@ -162,3 +162,32 @@ def test_held_out_wordings_are_read_as_their_disease_or_one_within_it(catalog):
         f"\nheld out: exact {exact}/{n}, exact or within {exact + close}/{n}", *misses, sep="\n  "
     )
     assert n >= 80 and (exact + close) / n >= MIN_RECOGNITION_RATE
+
+
+def test_no_disease_outside_the_catalog_yields_an_eligible_or_possible_option(catalog):
+    """Every wording of a disease no cohort treats (or of none at all) ranks no option that
+    could send a family on: nothing eligible or possible."""
+    from matcher.engine import match
+    from matcher.patient import load_patient
+    from tests.conftest import TODAY
+
+    lex = catalog.lexicon
+    wanted = _catalog_diseases(catalog)
+    rows = _rows()
+    with HELD_OUT.open(encoding="utf-8") as f:
+        rows += list(csv.DictReader([ln for ln in f if not ln.startswith("#")], delimiter="\t"))
+    outside = [
+        r
+        for r in rows
+        if r["expected"] == NOT_A_CATALOG_DISEASE
+        or not any(
+            lex.is_within(r["expected"], w) or lex.is_within(w, r["expected"]) for w in wanted
+        )
+    ]
+    assert len(outside) >= 100
+    offered = []
+    for row in outside:
+        patient, warnings = load_patient({"diagnosis": row["text"]}, lex, TODAY)
+        result = match(patient, catalog, warnings=warnings)
+        offered += [(row["text"], o.entry.id) for o in result.options]
+    assert offered == []
