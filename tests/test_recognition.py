@@ -19,8 +19,8 @@ MIN_RECOGNITION_RATE = 0.95
 NOT_A_CATALOG_DISEASE = "-"
 
 
-def _rows() -> list[dict[str, str]]:
-    with DATA.open(encoding="utf-8") as f:
+def _rows(path: Path = DATA) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
         lines = [line for line in f if not line.startswith("#")]
     return list(csv.DictReader(lines, delimiter="\t"))
 
@@ -146,8 +146,7 @@ def test_held_out_wordings_are_read_as_their_disease_or_one_within_it(catalog):
     type) or broader within the same disease (gastric or GEJ for gastric cancer) counts here;
     the exact rate is printed."""
     lex = catalog.lexicon
-    with HELD_OUT.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader([ln for ln in f if not ln.startswith("#")], delimiter="\t"))
+    rows = _rows(HELD_OUT)
     exact, close, misses = 0, 0, []
     for row in rows:
         got, want = _reading(catalog, row["text"]), row["expected"]
@@ -173,9 +172,7 @@ def test_no_disease_outside_the_catalog_yields_an_eligible_or_possible_option(ca
 
     lex = catalog.lexicon
     wanted = _catalog_diseases(catalog)
-    rows = _rows()
-    with HELD_OUT.open(encoding="utf-8") as f:
-        rows += list(csv.DictReader([ln for ln in f if not ln.startswith("#")], delimiter="\t"))
+    rows = _rows() + _rows(HELD_OUT)
     outside = [
         r
         for r in rows
