@@ -37,10 +37,18 @@ def default_db_path() -> Path:
     return base / "cartmatch" / "cartmatch.db"
 
 
-def bundle_hash(catalog: Path | None = None, rules: Path | None = None) -> str:
+def bundle_hash() -> str:
     """Content hash of every bundled catalog and rules file: tells when the data changed."""
+    return files_hash(catalog_dir(), rules_dir())
+
+
+def files_hash(*roots: Path) -> str:
+    """SHA-256 of files and folders (a folder: its YAML files, with their relative names)."""
     digest = hashlib.sha256()
-    for root in (catalog or catalog_dir(), rules or rules_dir()):
+    for root in roots:
+        if not root.is_dir():
+            digest.update(root.read_bytes())
+            continue
         for path in sorted(root.rglob("*.yaml")):
             digest.update(path.relative_to(root).as_posix().encode())
             digest.update(path.read_bytes())

@@ -256,9 +256,9 @@ def peak_run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def screen(args: argparse.Namespace) -> None:
-    from matcher.screen.bulk import screen_frame, screen_rows
-    from matcher.screen.readers import open_source
-    from matcher.store import open_catalog
+    from matcher.bulk.readers import open_source
+    from matcher.bulk.screening import screen_frame, screen_rows
+    from matcher.curation.bundle import open_catalog
 
     n = args.n
     with tempfile.TemporaryDirectory() as tmp:

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from matcher.catalog import Catalog, CatalogVersion
-from matcher.engine import MatchResult, match
-from matcher.loader import load_catalog
-from matcher.patient import Patient, load_patient
+from matcher.core.catalog import Catalog, CatalogVersion
+from matcher.core.engine import MatchResult, match
+from matcher.curation.loader import load_catalog
+from matcher.model.patient import Patient, load_patient
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 23)

@@ -12,44 +12,74 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parents[1] / "matcher"
-CORE = [
-    "criteria/__init__",
-    "criteria/node",
-    "criteria/disease",
-    "criteria/history",
-    "criteria/person",
-    "criteria/logic",
-    "engine",
-    "ranking",
-    "costs",
-    "verdict",
-    "patient",
-    "values",
-    "vocab",
-    "entry",
-    "catalog",
-    "base",
-    "lookup",
-]
-FORBIDDEN_IN_CORE = {"click", "pandas", "sqlite3", "sqlite_utils", "yaml", "os", "pathlib"}
+
+# Each layer may import itself and the layers listed; `errors` is shared by all.
+# cli -> render, bulk, curation, storage -> core -> criteria -> model.
+LAYERS = {
+    "model": set(),
+    "criteria": {"model"},
+    "core": {"criteria", "model"},
+    "render": {"core", "criteria", "model"},
+    "storage": {"core", "criteria", "model", "paths"},
+    "bulk": {"storage", "core", "criteria", "model", "paths"},
+    "curation": {"storage", "core", "criteria", "model", "paths"},
+    "cli": {"render", "bulk", "curation", "storage", "core", "criteria", "model", "paths"},
+}
+PURE = ("model", "criteria", "core")
+FORBIDDEN_IN_PURE = {"click", "pandas", "sqlite3", "sqlite_utils", "yaml", "os", "pathlib"}
+
+
+def _parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
 
 
 def imports_of(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    """Top-level names of every module `path` imports (`matcher.core.engine` -> `matcher`)."""
+    return {name.split(".")[0] for name in _modules(path)}
+
+
+def _modules(path: Path) -> set[str]:
     names = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(_parsed(path)):
         if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
+            names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
+            if node.module == "matcher":
+                names |= {f"matcher.{alias.name}" for alias in node.names}
     return names
 
 
-@pytest.mark.parametrize("module", CORE)
-def test_core_imports_no_click_pandas_or_sqlite(module):
-    # base reads one environment flag (schema docs); nothing else in the core touches os.
-    allowed = {"os"} if module == "base" else set()
-    assert not imports_of(PACKAGE / f"{module}.py") & (FORBIDDEN_IN_CORE - allowed)
+def _layer(path: Path) -> str:
+    return path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if _layer(p) in LAYERS)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_each_module_imports_only_its_own_and_lower_layers(path):
+    layer = _layer(path)
+    allowed = LAYERS[layer] | {layer, "errors"}
+    used = {m.split(".")[1] for m in _modules(path) if m.startswith("matcher.")}
+    assert used <= allowed, f"{layer} may not import {sorted(used - allowed)}"
+
+
+def test_every_package_module_is_in_a_layer():
+    top = {p.relative_to(PACKAGE).parts[0].removesuffix(".py") for p in PACKAGE.glob("*")}
+    loose = top - set(LAYERS) - {"__init__", "__main__", "__pycache__", "errors", "paths", "_data"}
+    assert not loose, f"modules outside the layers: {sorted(loose)}"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in MODULES if _layer(p) in PURE],
+    ids=lambda p: str(p.relative_to(PACKAGE)),
+)
+def test_the_pure_layers_do_no_io(path):
+    # model/base reads one environment flag (schema docs); nothing else in them touches os.
+    allowed = {"os"} if path.name == "base.py" and _layer(path) == "model" else set()
+    assert not imports_of(path) & (FORBIDDEN_IN_PURE - allowed)
 
 
 def test_only_the_cli_imports_click():
@@ -58,10 +88,17 @@ def test_only_the_cli_imports_click():
             assert "click" not in imports_of(path), path
 
 
-def test_only_screening_and_importers_import_pandas():
+def test_only_bulk_and_importers_import_pandas():
     for path in PACKAGE.rglob("*.py"):
-        if "screen" not in path.parts and "importers" not in path.parts:
+        if "bulk" not in path.parts and "importers" not in path.parts:
             assert "pandas" not in imports_of(path), path
+
+
+def test_sql_lives_in_storage():
+    for path in PACKAGE.rglob("*.py"):
+        if "storage" in path.parts:
+            continue
+        assert not imports_of(path) & {"sqlite3", "sqlite_utils"}, path
 
 
 PROBE = """

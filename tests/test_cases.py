@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from matcher.engine import match
-from matcher.patient import load_patient
+from matcher.core.engine import match
+from matcher.model.patient import load_patient
 from tests.conftest import TODAY
 
 CASES_DIR = Path(__file__).parent / "cases"

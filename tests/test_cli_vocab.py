@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from matcher.cli import cli
-from matcher.recognise import recognise
+from matcher.core.recognise import recognise
 
 SAMPLE = Path(__file__).parent / "data" / "recognition" / "sample.txt"
 

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from matcher.catalog import Catalog, CatalogVersion
-from matcher.costs import CostEstimate, CostModel, estimate
-from matcher.engine import match
-from matcher.entry import Entry
+from matcher.core.catalog import Catalog, CatalogVersion
+from matcher.core.costs import CostEstimate, CostModel, estimate
+from matcher.core.engine import match
+from matcher.core.entry import Entry
+from matcher.curation.loader import load_catalog, read_yaml
 from matcher.errors import CartmatchError
-from matcher.loader import load_catalog, read_yaml
-from matcher.patient import Patient, load_patient
-from matcher.vocab import Lexicon
+from matcher.model.patient import Patient, load_patient
+from matcher.model.vocabulary import Lexicon
 
 TODAY = date(2026, 11, 23)
 FIGURE_KEYS = ({"low", "high"}, {"cap_cny"})

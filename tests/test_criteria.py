@@ -11,9 +11,9 @@ import yaml
 from pydantic import TypeAdapter
 
 from matcher.criteria import Context, Criterion
+from matcher.curation.loader import load_catalog
 from matcher.errors import CatalogError
-from matcher.loader import load_catalog
-from matcher.verdict import Outcome
+from matcher.model.verdict import Outcome
 from tests.conftest import ROOT, patient_of
 
 CRITERION = TypeAdapter(Criterion)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from matcher.engine import match
-from matcher.verdict import Outcome, Status, Verdict, roll_up
+from matcher.core.engine import match
+from matcher.model.verdict import Outcome, Status, Verdict, roll_up
 from tests.conftest import patient_of, run_match, status_of
 
 

@@ -10,13 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from matcher.entry import Entry
+from matcher.core.entry import Entry
+from matcher.curation.importers import ctgov
+from matcher.curation.importers.cart import rejection
+from matcher.curation.importers.spreadsheet import (
+    import_sheet,
+    parse_price,
+    parse_sites,
+    read_sheet,
+)
+from matcher.curation.loader import load_entry
+from matcher.curation.refresh import checker, entry_data
 from matcher.errors import CatalogError
-from matcher.importers import ctgov
-from matcher.importers.cart import rejection
-from matcher.importers.spreadsheet import import_sheet, parse_price, parse_sites, read_sheet
-from matcher.loader import load_entry
-from matcher.refresh import checker, entry_data
 
 DATA = Path(__file__).parent / "data" / "refresh"
 CTGOV = DATA / "ctgov"
@@ -118,7 +123,7 @@ def test_sex_and_ages_in_months_are_read(catalog, tmp_path):
 
 
 def test_every_match_on_an_imported_entry_says_it_needs_review(catalog, tmp_path):
-    from matcher.catalog import Catalog, CatalogVersion
+    from matcher.core.catalog import Catalog, CatalogVersion
     from tests.conftest import run_match, status_of
 
     state, _ = run_import(catalog, CTGOV / "NCT09900001.json")
@@ -297,7 +302,7 @@ def test_a_status_update_closes_the_cohorts_that_followed_it(catalog):
     path = DATA / "updates.csv"
     rows = [(n, {**row, "id": trial.id, "status": "closed", "list_price_cny": "", "sites": ""})
             for n, row in read_sheet(path)][:1]  # fmt: skip
-    from matcher.importers.spreadsheet import apply_row
+    from matcher.curation.importers.spreadsheet import apply_row
 
     after = Entry.model_validate(apply_row(state[trial.id], rows[0][1]))
     assert after.status.value == "closed"

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from matcher.errors import ProfileError
-from matcher.patient import Ihc, load_patient, parse_antigen_value, parse_profile
+from matcher.model.patient import Ihc, load_patient, parse_antigen_value, parse_profile
 from tests.conftest import TODAY
 
 

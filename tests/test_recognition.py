@@ -166,8 +166,8 @@ def test_held_out_wordings_are_read_as_their_disease_or_one_within_it(catalog):
 def test_no_disease_outside_the_catalog_yields_an_eligible_or_possible_option(catalog):
     """Every wording of a disease no cohort treats (or of none at all) ranks no option that
     could send a family on: nothing eligible or possible."""
-    from matcher.engine import match
-    from matcher.patient import load_patient
+    from matcher.core.engine import match
+    from matcher.model.patient import load_patient
     from tests.conftest import TODAY
 
     lex = catalog.lexicon

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from matcher.cli import cli
-from matcher.export import export_catalog
-from matcher.loader import load_catalog
-from matcher.refresh import PAUSE_ENV
-from matcher.store import connect, open_catalog, read_catalog
+from matcher.curation.bundle import open_catalog
+from matcher.curation.export import export_catalog
+from matcher.curation.loader import load_catalog
+from matcher.curation.refresh import PAUSE_ENV
+from matcher.storage.catalog_store import read_catalog
+from matcher.storage.db import connect
 from tests.conftest import ROOT, TODAY
 
 DATA = Path(__file__).parent / "data" / "refresh"
@@ -201,8 +203,8 @@ def test_prune_removes_missing_entries_and_rollback_brings_them_back(runner, bui
 
 
 def test_a_plan_made_before_another_write_is_not_applied(built):
+    from matcher.curation.refresh import apply_plan, plan_refresh
     from matcher.errors import StoreError
-    from matcher.refresh import apply_plan, plan_refresh
 
     stale_plan = plan_refresh([DATA / "updates.csv"], open_catalog(built))
     apply_plan(plan_refresh([Path(GPC3)], open_catalog(built)), built)
@@ -348,8 +350,8 @@ def test_diff_shows_sources_without_writing_or_a_past_refresh(runner, built):
 
 
 def _save_referrals(db_path: Path, profiles: dict[str, dict]) -> None:
-    from matcher.engine import match
-    from matcher.patient import load_patient
+    from matcher.core.engine import match
+    from matcher.model.patient import load_patient
 
     catalog = open_catalog(db_path)
     conn = sqlite3.connect(db_path)

@@ -7,7 +7,7 @@ import pytest
 from matcher.criteria.logic import union
 from matcher.criteria.node import safety_inputs
 from matcher.errors import ProfileError
-from matcher.values import FLAGS, KNOWN_LABS
+from matcher.model.values import FLAGS, KNOWN_LABS
 from tests.conftest import patient_of, run_match, status_of
 
 #: A referral that gives every safety input: each flag, ECOG, every lab, several antigens.

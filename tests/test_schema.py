@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 RULES = Path(__file__).parents[1] / "rules"
-GENERATE = "import json; from matcher.schema import all_schemas; print(json.dumps(all_schemas()))"
+GENERATE = (
+    "import json; from matcher.curation.schema import all_schemas; print(json.dumps(all_schemas()))"
+)
 
 
 def test_committed_schemas_are_fresh():
-    # Field descriptions are read only with CARTMATCH_SCHEMA_DOCS=1 (see matcher.base).
+    # Field descriptions are read only with CARTMATCH_SCHEMA_DOCS=1 (see matcher.model.base).
     env = {**os.environ, "CARTMATCH_SCHEMA_DOCS": "1"}
     done = subprocess.run([sys.executable, "-c", GENERATE], env=env, capture_output=True,
                           text=True, check=True)  # fmt: skip

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matcher.bulk.frame import OUTPUT_COLUMNS, referral_frame
+from matcher.bulk.screening import screen_frame, screen_rows
 from matcher.cli import cli
 from matcher.criteria import KINDS
-from matcher.screen.bulk import screen_frame, screen_rows
-from matcher.screen.frame import OUTPUT_COLUMNS, referral_frame
-from matcher.store import open_catalog
-from matcher.values import FLAGS
+from matcher.curation.bundle import open_catalog
+from matcher.model.values import FLAGS
 from tests.conftest import TODAY
 
 DAY = TODAY.isoformat()
@@ -716,7 +716,7 @@ def test_dask_runs_the_same_function_partition_by_partition(catalog, runner, db,
     dd = pytest.importorskip("dask.dataframe")
     from dask.distributed import Client, LocalCluster
 
-    from matcher.screen.bulk import screen_dask
+    from matcher.bulk.screening import screen_dask
 
     rows = [dict(GOOD[i % 4], referral_id=f"R{i}", age=str(20 + i)) for i in range(30)]
     rows[7]["age"] = "abc"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from matcher import paths
+from matcher.curation.bundle import open_catalog
 from matcher.errors import StoreError
-from matcher.store import open_catalog
 from tests.conftest import ROOT
 
 
@@ -103,7 +103,8 @@ def test_an_unwritable_location_is_a_clear_error(tmp_path):
 def test_a_pruned_entry_comes_back_with_a_fresh_version_only_when_its_bundled_text_changes(
     db_path, bundle_copy
 ):
-    from matcher.store import CatalogStore, open_db, write_transaction
+    from matcher.storage.catalog_store import CatalogStore
+    from matcher.storage.db import open_db, write_transaction
 
     open_catalog(db_path)
     db = open_db(db_path)

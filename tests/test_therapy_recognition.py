@@ -161,7 +161,7 @@ def test_a_misspelling_never_lands_on_another_class(catalog, text, not_class):
 def test_fuzzy_cutoff_keeps_lookalike_drugs_apart(text, other):
     from rapidfuzz import fuzz, utils
 
-    from matcher.vocab import THERAPY_FUZZY_CUTOFF
+    from matcher.model.vocabulary import THERAPY_FUZZY_CUTOFF
 
     score = fuzz.ratio(text, other, processor=utils.default_process)
     assert score < THERAPY_FUZZY_CUTOFF
@@ -182,7 +182,7 @@ def test_every_catalog_product_name_maps_to_its_targets(catalog):
 
 
 def test_no_alias_names_two_different_therapies(catalog):
-    from matcher.vocab import text_key
+    from matcher.model.vocabulary import text_key
 
     seen: dict[str, tuple[str, tuple[str, ...]]] = {}
     clashes = []

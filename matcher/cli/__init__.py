@@ -49,7 +49,7 @@ class App:
         return self.db_path or default_db_path()
 
     def catalog(self) -> Any:
-        from matcher.store import open_catalog
+        from matcher.curation.bundle import open_catalog
 
         return open_catalog(self.path())
 

@@ -12,7 +12,7 @@ from matcher.cli import DATE, App, cli, pass_app, reference_date
 
 
 def _echo_json(data: Any) -> None:
-    from matcher.render import to_json
+    from matcher.render.match import to_json
 
     click.echo(to_json(data))
 
@@ -25,15 +25,9 @@ def _format_option(func: Any) -> Any:
 
 def _callbacks(app: App, today: date) -> dict[str, Any]:
     """Saved referrals whose options differ under the catalog now in the database."""
-    from matcher.callbacks import changed_referrals
-    from matcher.store import connect
+    from matcher.curation.callbacks import changed_referrals
 
-    catalog = app.catalog()
-    conn = connect(app.path())
-    try:
-        return changed_referrals(conn, catalog, today)
-    finally:
-        conn.close()
+    return changed_referrals(app.path(), app.catalog(), today)
 
 
 @cli.group(name="catalog")
@@ -67,7 +61,7 @@ def validate(catalog_path: Path | None, rules_path: Path | None) -> None:
     Example:
       cartmatch catalog validate --catalog ./my-catalog
     """
-    from matcher.loader import load_catalog
+    from matcher.curation.loader import load_catalog
     from matcher.paths import catalog_dir, rules_dir
 
     entries, _ = load_catalog(catalog_path or catalog_dir(), rules_path or rules_dir())
@@ -127,8 +121,8 @@ def refresh(
       cartmatch catalog refresh ctgov_studies.json --apply
       cartmatch catalog refresh catalog/ --prune --apply
     """
-    from matcher.catalog_report import callbacks_text, diff_text
-    from matcher.refresh import apply_plan, plan_refresh
+    from matcher.curation.refresh import apply_plan, plan_refresh
+    from matcher.render.catalog import callbacks_text, diff_text
 
     reference = reference_date(today)
     plan = plan_refresh(list(sources), app.catalog(), prune=prune, today=reference)
@@ -174,22 +168,18 @@ def diff(
       cartmatch catalog diff updates.xlsx
       cartmatch catalog diff --refresh 3
     """
-    from matcher.catalog_report import diff_text
+    from matcher.render.catalog import diff_text
 
     if bool(sources) == (refresh_id is not None):
         raise click.UsageError("give SOURCES or --refresh ID (one of them)")
     if refresh_id is not None:
-        from matcher.history import refresh as logged
-        from matcher.store import connect
+        from matcher.storage.refresh_log import RefreshLog
 
         app.catalog()  # builds the database on first use
-        conn = connect(app.path())
-        try:
-            data = logged(conn, refresh_id)["diff"]
-        finally:
-            conn.close()
+        with RefreshLog.at(app.path()) as log:
+            data = log.refresh(refresh_id)["diff"]
     else:
-        from matcher.refresh import plan_refresh
+        from matcher.curation.refresh import plan_refresh
 
         data = plan_refresh(list(sources), app.catalog(), today=reference_date(today)).diff()
     if fmt == "json":
@@ -217,19 +207,15 @@ def history(app: App, entry_id: str | None, limit: int | None, fmt: str) -> None
       cartmatch catalog history
       cartmatch catalog history axi-cel --format json
     """
-    from matcher.catalog_report import history_text
-    from matcher.history import refreshes
-    from matcher.store import connect
+    from matcher.render.catalog import history_text
+    from matcher.storage.refresh_log import RefreshLog
 
     catalog = app.catalog()  # builds the database on first use
-    conn = connect(app.path())
-    try:
-        items = refreshes(conn, entry_id.strip().casefold() if entry_id else None)
-    finally:
-        conn.close()
+    with RefreshLog.at(app.path()) as log:
+        items = log.refreshes(entry_id.strip().casefold() if entry_id else None)
     if entry_id and not items:
-        from matcher.base import did_you_mean
         from matcher.errors import NotFoundError
+        from matcher.model.base import did_you_mean
 
         known = [e.id for e in catalog.entries]
         raise NotFoundError(
@@ -257,8 +243,8 @@ def rollback(app: App, refresh_id: int, today: datetime | None, fmt: str) -> Non
     Example:
       cartmatch catalog rollback 4
     """
-    from matcher.catalog_report import callbacks_text
-    from matcher.history import rollback as run_rollback
+    from matcher.render.catalog import callbacks_text
+    from matcher.storage.refresh_log import rollback as run_rollback
 
     app.catalog()  # builds the database on first use
     done = run_rollback(app.path(), refresh_id)
@@ -288,7 +274,7 @@ def export(app: App, folder: Path) -> None:
     Example:
       cartmatch catalog export ./catalog-review
     """
-    from matcher.export import export_catalog
+    from matcher.curation.export import export_catalog
 
     report = export_catalog(app.catalog(), folder)
     click.echo(
@@ -301,8 +287,8 @@ def export(app: App, folder: Path) -> None:
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str) -> int:
     """--older-than as days; a malformed or absurd threshold is a usage error (exit 2)."""
+    from matcher.curation.export import parse_duration
     from matcher.errors import CatalogError
-    from matcher.export import parse_duration
 
     try:
         return parse_duration(value)
@@ -329,8 +315,8 @@ def stale(app: App, days: int, today: datetime | None, fmt: str) -> None:
     Example:
       cartmatch catalog stale --older-than 180d --today 2027-06-01
     """
-    from matcher.catalog_report import stale_text
-    from matcher.export import stale_entries
+    from matcher.curation.export import stale_entries
+    from matcher.render.catalog import stale_text
 
     reference = reference_date(today)
     items = stale_entries(app.catalog(), days, reference)

@@ -134,10 +134,10 @@ def match(
       cartmatch match --diagnosis 胃癌 --antigen CLDN18.2=60%:2+ --antigen HER2=neg --prior-lines 2
       echo '{"diagnosis": "DLBCL", "prior_lines": 2}' | cartmatch match - --format json
     """
-    from matcher.engine import match as run_match
-    from matcher.intake import assignments, merge, read_profile
-    from matcher.patient import load_patient
-    from matcher.render import match_markdown, match_table, to_json
+    from matcher.core.engine import match as run_match
+    from matcher.core.intake import assignments, merge, read_profile
+    from matcher.model.patient import load_patient
+    from matcher.render.match import match_markdown, match_table, to_json
 
     if profile is None and not any(v for v in fields.values() if v not in (None, ())):
         raise click.UsageError("give a PROFILE file (or -) or at least --diagnosis")
@@ -178,8 +178,8 @@ def lookup(app: App, query: tuple[str, ...], fmt: str) -> None:
       cartmatch lookup 奕凯达
       cartmatch lookup NCT04581473
     """
-    from matcher.lookup import lookup as run_lookup
-    from matcher.render import lookup_data, lookup_table, to_json
+    from matcher.core.lookup import lookup as run_lookup
+    from matcher.render.match import lookup_data, lookup_table, to_json
 
     text = " ".join(query)
     hits = run_lookup(text, app.catalog())
@@ -202,8 +202,8 @@ def show(app: App, entry_id: str, fmt: str) -> None:
     Example:
       cartmatch show satri-cel
     """
-    from matcher.base import did_you_mean
-    from matcher.render import entry_text, to_json
+    from matcher.model.base import did_you_mean
+    from matcher.render.match import entry_text, to_json
 
     catalog = app.catalog()
     entry = catalog.entry(entry_id)

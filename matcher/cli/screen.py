@@ -101,7 +101,7 @@ def screen(
       cartmatch screen 转诊.csv -o results.xlsx --errors rejected.csv --no-save
       cartmatch screen cohort.jsonl -o results.parquet --engine dask --scheduler tcp://10.0.0.5:8786
     """
-    from matcher.screen.run import Settings, run_screen
+    from matcher.bulk.run import Settings, run_screen
 
     settings = Settings(
         today=reference_date(today),

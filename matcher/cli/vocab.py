@@ -49,8 +49,8 @@ def check(app: App, file: str, kind: Any, fmt: str) -> None:
       cartmatch vocab check tests/data/recognition/sample.txt
       printf 'DLBCL\\nR-CHOP x6\\n' | cartmatch vocab check - --format json
     """
-    from matcher.intake import read_lines
-    from matcher.recognise import recognise_lines, report_csv, report_json, report_table
+    from matcher.core.intake import read_lines
+    from matcher.core.recognise import recognise_lines, report_csv, report_json, report_table
 
     stdin = sys.stdin.read() if file == "-" else None
     lines = read_lines(file, stdin)

@@ -13,12 +13,6 @@ from matcher.criteria.disease import (
     AntigenRequirement,
     IndicationCriterion,
 )
-from matcher.criteria.history import (
-    DiseaseStatusCriterion,
-    PriorLinesCriterion,
-    PriorTherapyCriterion,
-    PriorTherapyRequirement,
-)
 from matcher.criteria.logic import (
     KINDS,
     AllOf,
@@ -43,6 +37,12 @@ from matcher.criteria.person import (
     ManualCriterion,
     SexCriterion,
     lab_number,
+)
+from matcher.criteria.treatment import (
+    DiseaseStatusCriterion,
+    PriorLinesCriterion,
+    PriorTherapyCriterion,
+    PriorTherapyRequirement,
 )
 
 __all__ = [

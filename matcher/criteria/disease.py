@@ -6,11 +6,11 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from matcher.base import Frozen
 from matcher.criteria.node import Context, Node
-from matcher.patient import Ihc, Setting
-from matcher.values import STAGE_SYSTEMS
-from matcher.verdict import Outcome, Verdict
+from matcher.model.base import Frozen
+from matcher.model.patient import Ihc, Setting
+from matcher.model.values import STAGE_SYSTEMS
+from matcher.model.verdict import Outcome, Verdict
 
 #: Below this percent of stained cells, "positive" without a stated cut-off needs a human look.
 WEAK_STAINING_PERCENT = 10

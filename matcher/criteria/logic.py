@@ -8,17 +8,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag
 
-from matcher.base import Frozen
 from matcher.criteria.disease import (
     AntigenCriterion,
     IndicationCriterion,
     SettingCriterion,
     StageCriterion,
-)
-from matcher.criteria.history import (
-    DiseaseStatusCriterion,
-    PriorLinesCriterion,
-    PriorTherapyCriterion,
 )
 from matcher.criteria.node import Context, Node, is_given
 from matcher.criteria.person import (
@@ -30,7 +24,13 @@ from matcher.criteria.person import (
     SexCriterion,
 )
 from matcher.criteria.target import PriorTargetCriterion, TargetCriterion
-from matcher.verdict import Outcome, Verdict
+from matcher.criteria.treatment import (
+    DiseaseStatusCriterion,
+    PriorLinesCriterion,
+    PriorTherapyCriterion,
+)
+from matcher.model.base import Frozen
+from matcher.model.verdict import Outcome, Verdict
 
 
 class AllOf(Node):

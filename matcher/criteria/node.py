@@ -7,11 +7,11 @@ from typing import Any
 
 from pydantic import model_validator
 
-from matcher.base import Frozen
-from matcher.patient import Patient
-from matcher.values import FLAGS
-from matcher.verdict import Outcome, Verdict
-from matcher.vocab import Lexicon
+from matcher.model.base import Frozen
+from matcher.model.patient import Patient
+from matcher.model.values import FLAGS
+from matcher.model.verdict import Outcome, Verdict
+from matcher.model.vocabulary import Lexicon
 
 
 @dataclass(frozen=True)

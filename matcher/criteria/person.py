@@ -6,11 +6,11 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from matcher.base import Frozen
 from matcher.criteria.node import Context, Node, Range, outside
-from matcher.patient import KNOWN_LABS, Sex
-from matcher.values import FLAGS, child_pugh_range, child_pugh_score
-from matcher.verdict import Outcome, Verdict
+from matcher.model.base import Frozen
+from matcher.model.patient import KNOWN_LABS, Sex
+from matcher.model.values import FLAGS, child_pugh_range, child_pugh_score
+from matcher.model.verdict import Outcome, Verdict
 
 Flag = Literal[*FLAGS]  # type: ignore[valid-type]
 

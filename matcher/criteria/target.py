@@ -11,10 +11,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from matcher.base import Frozen
 from matcher.criteria.node import Context, Node
-from matcher.values import UNRECOGNISED_THERAPY, Ihc, surely_after
-from matcher.verdict import Outcome, Verdict
+from matcher.model.base import Frozen
+from matcher.model.values import UNRECOGNISED_THERAPY, Ihc, surely_after
+from matcher.model.verdict import Outcome, Verdict
 
 POSITIVE, NEGATIVE, STALE, UNTESTED = "positive", "negative", "stale", "untested"
 

@@ -1,0 +1,376 @@
+"""Criteria over columns: every criterion of a cohort evaluated for all referrals at once.
+
+A leaf criterion reads one input of the patient (the indication, the age, one antigen, one
+lab ...). It is evaluated by the engine's own `evaluate()` once per distinct value of that
+input, and the outcome codes (small ints), recoverable flags and asks are mapped back over
+the column, so a leaf cannot drift from `matcher.criteria`. Composites (`all`, `any`, `not`)
+are combined column-wise with the three-valued rules of `criteria._combine`; the roll-up
+(`verdict.roll_up`), the excluded-by list and the tier (the engine's own) are computed once
+per distinct state of an option's top-level criteria.
+
+numpy only: pandas stays in `matcher.bulk.screening`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from matcher import criteria as crit
+from matcher.core.engine import Option, enrolment_state, hidden_reason, with_tier
+from matcher.model.patient import Patient
+from matcher.model.verdict import Outcome, Status, Verdict, roll_up
+from matcher.model.vocabulary import Lexicon
+
+MET, NOT_MET, UNKNOWN, WARN = 0, 1, 2, 3
+OUTCOMES = (Outcome.MET, Outcome.NOT_MET, Outcome.UNKNOWN, Outcome.WARN)
+CODES = {outcome: code for code, outcome in enumerate(OUTCOMES)}
+
+
+class Inputs(Protocol):
+    """A cohort as the criteria read it."""
+
+    n: int
+
+    def inputs(self, attr: str) -> tuple[np.ndarray, list[Any], list[Any]]:
+        """Per row a code into the distinct values of `attr`, the values, and a stable key
+        for each (for caching across chunks)."""
+        ...
+
+
+@dataclass
+class Column:
+    """A criterion over all rows: outcome codes, recoverable, and the asks it may give.
+
+    asks: per leaf in walk order, its ask texts and per row the index of the one it gives
+    (-1: none, or not reached through unknown outcomes, as `verdict.missing_data` walks).
+    """
+
+    out: np.ndarray
+    rec: np.ndarray
+    asks: list[tuple[tuple[str, ...], np.ndarray]]
+
+
+def inputs_of(node: Any) -> tuple[str, ...]:
+    """The patient inputs a criterion reads (each criterion kind says so: `Node.reads`)."""
+    return tuple(node.reads())
+
+
+def stub(blank: Patient, attrs: tuple[str, ...], values: tuple[Any, ...]) -> Patient:
+    """A patient who is blank but for the inputs a leaf reads."""
+    for attr, value in zip(attrs, values, strict=True):
+        blank = _with(blank, attr, value)
+    return blank
+
+
+def _with(blank: Patient, attr: str, value: Any) -> Patient:
+    head, _, name = attr.partition(".")
+    profile = blank.profile
+    if head in ("indication", "age"):
+        return blank.model_copy(update={head: value})
+    if head == "candidates":
+        return blank.model_copy(update={"indication_candidates": value or ()})
+    if head == "therapy":  # (classes, exposures) as interned by the cohort
+        classes, exposures = (None, ()) if value is None else value
+        return blank.model_copy(update={"prior_therapy_classes": classes, "exposures": exposures})
+    if head == "antigen":  # (result, date tested)
+        if value is None:
+            return blank
+        result, tested = value
+        update: dict[str, Any] = {"antigens": {**profile.antigens, name: result}}
+        if tested:
+            update["antigen_dates"] = {**profile.antigen_dates, name: tested}
+    elif head == "lab":
+        update = {"labs": {} if value is None else {**profile.labs, name: value}}
+    else:
+        update = {name if head == "flag" else head: value}
+    return blank.model_copy(update={"profile": blank.profile.model_copy(update=update)})
+
+
+Compiled = Callable[[Inputs], Column]
+
+
+def compile_node(node: Any, lexicon: Lexicon, blank: Patient) -> Compiled:
+    """A criterion as a function of a cohort."""
+    kind = node.kind
+    if kind in ("all", "any"):
+        children = [compile_node(child, lexicon, blank) for child in getattr(node, kind)]
+        return lambda c: combine(node, [f(c) for f in children], need_all=kind == "all")
+    if kind == "not":
+        inner = compile_node(node.not_, lexicon, blank)
+        return lambda c: negate(node, inner(c))
+    return _leaf(node, lexicon, blank)
+
+
+def _leaf(node: Any, lexicon: Lexicon, blank: Patient) -> Compiled:
+    attrs = inputs_of(node)
+    table: dict[Any, tuple[int, bool, int]] = {}
+    texts: list[str] = []
+
+    def verdict_of(values: tuple[Any, ...]) -> tuple[int, bool, int]:
+        verdict = node.evaluate(crit.Context(stub(blank, attrs, values), lexicon))
+        ask = -1
+        if verdict.ask:
+            if verdict.ask not in texts:
+                texts.append(verdict.ask)
+            ask = texts.index(verdict.ask)
+        return CODES[verdict.outcome], verdict.recoverable, ask
+
+    def rule(c: Inputs) -> Column:
+        if not c.n:
+            return Column(np.zeros(0, np.int8), np.zeros(0, bool), [((), np.zeros(0, np.int8))])
+        codes, values, keys = _combined([c.inputs(attr) for attr in attrs], c.n)
+        rows = []
+        for key, value in zip(keys, values, strict=True):
+            if key not in table:
+                table[key] = verdict_of(value)
+            rows.append(table[key])
+        out, rec, ask = (np.array(col) for col in zip(*rows, strict=True))
+        out = out[codes].astype(np.int8)
+        ask = np.where(out == UNKNOWN, ask[codes], -1).astype(np.int8)
+        return Column(out, rec[codes].astype(bool), [(tuple(texts), ask)])
+
+    return rule
+
+
+def _combined(
+    inputs: list[tuple[np.ndarray, list[Any], list[Any]]], n: int
+) -> tuple[np.ndarray, list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Codes over the combinations of several inputs that occur, with their values and keys."""
+    code = np.zeros(n, np.int64)
+    for codes, values, _ in inputs:
+        code = code * len(values) + codes
+    used = np.flatnonzero(np.bincount(code)) if n else np.zeros(0, np.int64)
+    dense = np.zeros(int(used.max()) + 1 if len(used) else 1, np.int64)
+    dense[used] = np.arange(len(used))
+    values, keys = [], []
+    for combo in used.tolist():
+        at = []
+        for _, vals, _ in reversed(inputs):
+            combo, k = divmod(combo, len(vals))
+            at.append(k)
+        at.reverse()
+        values.append(tuple(inp[1][k] for inp, k in zip(inputs, at, strict=True)))
+        keys.append(tuple(inp[2][k] for inp, k in zip(inputs, at, strict=True)))
+    return dense[code], values, keys
+
+
+def _verdict(node: Any, out: np.ndarray, rec: np.ndarray, children: list[Column]) -> Column:
+    """What Node._verdict does to a composite's result; children's asks count only where
+    the composite itself is unknown (missing_data walks into unknown composites only)."""
+    failed, unknown = out == NOT_MET, out == UNKNOWN
+    if node.recoverable is not None:
+        rec = np.where(failed, node.recoverable, rec)
+    rec = np.where(unknown, True, np.where(out == MET, False, rec))
+    if node.soft:
+        out = np.where(failed, WARN, out)
+    asks = [
+        (texts, np.where(unknown, idx, -1).astype(np.int8))
+        for child in children
+        for texts, idx in child.asks
+    ]
+    return Column(out.astype(np.int8), rec.astype(bool), asks)
+
+
+def combine(node: Any, children: list[Column], *, need_all: bool) -> Column:
+    """criteria._combine over columns."""
+    outs = np.stack([ch.out for ch in children])
+    recs = np.stack([ch.rec for ch in children])
+    decisive = NOT_MET if need_all else MET
+    out = np.select(
+        [(outs == decisive).any(axis=0), (outs == UNKNOWN).any(axis=0), (outs == WARN).any(axis=0)],
+        [decisive, UNKNOWN, WARN],
+        MET if need_all else NOT_MET,
+    )
+    failed = outs == NOT_MET
+    rec = (~failed | recs).all(axis=0) if need_all else (failed & recs).any(axis=0)
+    return _verdict(node, out, rec, children)
+
+
+def negate(node: Any, inner: Column) -> Column:
+    """NotOf: met and not_met swap; recoverable defaults to false."""
+    out = np.where(inner.out == MET, NOT_MET, np.where(inner.out == NOT_MET, MET, inner.out))
+    return _verdict(node, out, np.zeros(len(out), bool), [inner])
+
+
+def missing(asks: list[tuple[tuple[str, ...], np.ndarray]], row: int) -> list[str]:
+    """verdict.missing_data for one row: each ask once, in criterion order."""
+    found: list[str] = []
+    for texts, idx in asks:
+        if idx[row] >= 0 and texts[idx[row]] not in found:
+            found.append(texts[idx[row]])
+    return found
+
+
+Factorize = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _np_factorize(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and distinct values in order of first appearance, as pandas.factorize gives."""
+    uniques, first, codes = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[codes.reshape(-1)], uniques[order]
+
+
+def pack(
+    arrays: list[np.ndarray], factorize: Factorize = _np_factorize
+) -> tuple[np.ndarray, np.ndarray]:
+    """One code per distinct combination of small non-negative int arrays, and a row of each
+    (`factorize`: codes and distinct values of an int array, e.g. pandas.factorize)."""
+    n = len(arrays[0]) if arrays else 0
+    key = np.zeros(n, np.int64)
+    span = 1
+    for arr in arrays:
+        radix = int(arr.max()) + 1 if len(arr) else 1
+        if span * radix >= 2**62:
+            key, _ = factorize(key)
+            span = int(key.max()) + 1 if n else 1
+        key = key * radix + arr
+        span *= radix
+    codes, _ = factorize(key)
+    codes = np.asarray(codes, dtype=np.int64)
+    # Codes are numbered in order of first appearance: a row is a first where its code
+    # exceeds every code before it.
+    first = np.flatnonzero(codes > np.maximum.accumulate(np.r_[-1, codes[:-1]]))
+    return codes, first
+
+
+@dataclass
+class Shown:
+    """The option rows of one option: row positions and the text of each one's signature."""
+
+    rows: np.ndarray
+    signature: np.ndarray
+    texts: list[dict[str, Any]]
+
+
+@dataclass
+class OptionColumns:
+    """One option (entry x indication) compiled for column-wise screening."""
+
+    entry: Any
+    indication: Any
+    criteria: list[Compiled]
+    ids: tuple[str, ...]
+    enrolment: str
+    statuses: dict[int, Status] = field(default_factory=dict)
+    rows_text: dict[Any, dict[str, Any]] = field(default_factory=dict)
+
+    nodes: list[Any] = field(default_factory=list)
+    """The criteria themselves (the cohort's own and the default safety checks)."""
+
+    @classmethod
+    def of(
+        cls, entry: Any, indication: Any, nodes: list[Any], lexicon: Lexicon, blank: Patient
+    ) -> OptionColumns:
+        return cls(
+            entry=entry,
+            indication=indication,
+            criteria=[compile_node(c, lexicon, blank) for c in nodes],
+            ids=tuple(c.id or c.kind for c in nodes),
+            enrolment=enrolment_state(indication),
+            nodes=nodes,
+        )
+
+    def fakes(self, states: tuple[int, ...]) -> list[Verdict]:
+        """Top-level verdicts carrying only what roll-up, excluded-by and tier read."""
+        return [
+            Verdict(
+                id=self.ids[i],
+                text="",
+                outcome=OUTCOMES[s >> 1],
+                recoverable=bool(s & 1),
+                message="",
+            )
+            for i, s in enumerate(states)
+        ]
+
+    def screen(
+        self,
+        c: Inputs,
+        accepted: np.ndarray,
+        tempo: tuple[np.ndarray, list[Any]],
+        include_all: bool,
+        text_of: Callable[[OptionColumns, list[Verdict], list[str], Any, Any], dict[str, Any]],
+        factorize: Factorize = _np_factorize,
+    ) -> Shown:
+        """The rows this option is shown on, and the text of each distinct signature."""
+        columns = [f(c) for f in self.criteria]
+        k = len(columns)
+        states = [col.out.astype(np.int64) * 2 + col.rec for col in columns]
+        if k <= 20:
+            key = np.zeros(c.n, np.int64)
+            for s in states:
+                key = key * 8 + s
+            inverse, distinct = factorize(key)
+            keys = [int(v) for v in distinct]
+        else:  # too many criteria to pack in 64 bits: key on the tuple
+            tuples = list(zip(*(s.tolist() for s in states), strict=True))
+            keys = sorted(set(tuples))
+            where = {t: i for i, t in enumerate(keys)}
+            inverse = np.array([where[t] for t in tuples], dtype=np.int64)
+        status = np.empty(len(keys), np.int8)
+        for i, value in enumerate(keys):
+            if value not in self.statuses:
+                self.statuses[value] = roll_up(self.fakes(_decode(value, k)))
+            status[i] = list(Status).index(self.statuses[value])
+        states = list(Status)
+        keep = np.array(
+            [hidden_reason(states[v], self.enrolment, include_all) is None for v in status], bool
+        )
+        shown = accepted & keep[inverse.reshape(-1)]
+        rows = np.flatnonzero(shown)
+        asks = [a for col in columns for a in col.asks]
+        tempo_codes, tempos = tempo
+        # The disease fit (a tier key) reads the patient's disease as well.
+        disease_codes, diseases, _ = c.inputs("indication")
+        parts = [inverse.reshape(-1)[rows], tempo_codes[rows] + 1, disease_codes[rows]]
+        parts += [idx[rows].astype(np.int64) + 1 for _, idx in asks]
+        signature, first = pack(parts, factorize)
+        texts = []
+        for rep in first:
+            row = rows[rep]
+            top = keys[inverse.reshape(-1)[row]]
+            need = missing(asks, row)
+            t = tempos[tempo_codes[row]] if tempo_codes[row] >= 0 else None
+            disease = diseases[disease_codes[row]]
+            cache_key = (top, t, tuple(need), disease)
+            if cache_key not in self.rows_text:
+                fakes = self.fakes(_decode(top, k))
+                self.rows_text[cache_key] = text_of(self, fakes, need, t, disease)
+            texts.append(self.rows_text[cache_key])
+        return Shown(rows, signature, texts)
+
+    def tier(
+        self,
+        status: Status,
+        verdicts: list[Verdict],
+        need: list[str],
+        cost: Any,
+        policy: Any,
+        fit: int,
+    ) -> tuple[tuple[Any, ...], list[str]]:
+        """The engine's own tier and excluded-by list for these top-level verdicts."""
+        option = Option(
+            entry=self.entry,
+            indication=self.indication,
+            status=status,
+            verdicts=verdicts,
+            missing=need,
+            cost=cost,
+            enrolment=self.enrolment,
+            notes=[],
+            fit=fit,
+        )
+        return with_tier(option, policy).tier, [v.id for v in option.excluded_by]
+
+
+def _decode(value: Any, k: int) -> tuple[int, ...]:
+    if isinstance(value, tuple):
+        return value
+    return tuple((value >> (3 * (k - 1 - i))) & 7 for i in range(k))

@@ -1,0 +1,302 @@
+"""One screening run: read a file in chunks, screen each, write the results and the rejected
+rows as they come, and record the run in the database in one transaction (DESIGN section 9).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from matcher.bulk.frame import (
+    DIAGNOSIS_UNRECOGNISED,
+    ERROR_COLUMNS,
+    NO_OPTION_STATUSES,
+    RESULT_COLUMNS,
+    saved_referrals,
+    split_result,
+)
+from matcher.bulk.readers import Chunk, open_source
+from matcher.bulk.screening import EMPTY_ROW, screen_chunk
+from matcher.bulk.writers import Writer
+from matcher.core.catalog import Catalog
+from matcher.errors import CartmatchError
+
+ENGINES = ("pandas", "dask")
+CHUNK_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to screen: reference date, exchange rate, what to show, how to run, what to keep."""
+
+    today: date
+    fx: float | None = None
+    include_all: bool = False
+    encoding: str | None = None
+    engine: str = "pandas"
+    scheduler: str | None = None
+    """Dask scheduler address (default: a cluster on this machine)."""
+    chunk_rows: int = CHUNK_ROWS
+    save: bool = True
+
+
+@dataclass
+class Summary:
+    """What a run did; its counts add up: rows_in = screened + rejected."""
+
+    input: str
+    output: str
+    errors: str
+    format: str
+    encoding: str | None
+    sha256: str
+    catalog_version: str
+    today: str
+    include_all: bool
+    engine: str
+    rows_in: int = 0
+    screened: int = 0
+    rejected: int = 0
+    empty_rows: int = 0
+    trailing_empty: int = 0
+    with_options: int = 0
+    without_options: int = 0
+    unrecognised: int = 0
+    """Referrals whose diagnosis could not be read (status diagnosis_unrecognised)."""
+    option_rows: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    run_id: int | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        """The summary printed on stderr."""
+        read_as = self.encoding or self.format
+        out = [
+            f"screened {self.input} ({read_as}) against catalog {self.catalog_version}, "
+            f"reference date {self.today}",
+            f"rows in {self.rows_in:,} = screened {self.screened:,} + rejected {self.rejected:,}"
+            + (f" ({self.empty_rows:,} of them empty)" if self.empty_rows else ""),
+        ]
+        statuses = ", ".join(f"{k} {v:,}" for k, v in self.statuses.items())
+        out.append(
+            f"{self.with_options:,} referral(s) with options ({self.option_rows:,} option rows"
+            + (f": {statuses}" if statuses else "")
+            + f"), {self.without_options:,} with none"
+            + (
+                f" ({self.unrecognised:,} with a diagnosis not recognised: filter status "
+                f"{DIAGNOSIS_UNRECOGNISED})"
+                if self.unrecognised
+                else ""
+            )
+        )
+        where = "item number" if self.format == "json" else "line"
+        out.append(f"results: {self.output}; rejected rows with {where} and reason: {self.errors}")
+        if self.trailing_empty:
+            out.append(f"ignored {self.trailing_empty:,} empty line(s) at the end of the file")
+        rate = self.rows_in / self.seconds if self.seconds else 0
+        saved = (
+            f"saved as screening run {self.run_id}"
+            if self.run_id is not None
+            else "not saved (--no-save)"
+        )
+        out.append(f"{saved}; {self.seconds:.1f} s, {rate:,.0f} rows/s")
+        return out
+
+
+Progress = Callable[[int, float], None]
+
+
+def run_screen(
+    input_path: Path,
+    output: Path,
+    errors: Path,
+    catalog: Catalog,
+    settings: Settings,
+    *,
+    db_path: Path | None = None,
+    progress: Progress | None = None,
+) -> Summary:
+    """Screen a file of referrals into `output` and `errors`; record the run unless not saving."""
+    start = time.perf_counter()
+    if settings.engine not in ENGINES:
+        raise CartmatchError(f"engine '{settings.engine}': use one of {', '.join(ENGINES)}")
+    source = open_source(input_path, settings.encoding)
+    resolved = {input_path.resolve()}
+    for what, path in (("output", output), ("errors file", errors)):
+        if path.resolve() in resolved:
+            raise CartmatchError(
+                f"{what} {path} would overwrite another file of this run; give a different path"
+            )
+        resolved.add(path.resolve())
+    summary = Summary(
+        input=str(input_path),
+        output=str(output),
+        errors=str(errors),
+        format=source.format,
+        encoding=source.encoding,
+        sha256=source.sha256,
+        catalog_version=catalog.version.version,
+        today=settings.today.isoformat(),
+        include_all=settings.include_all,
+        engine=settings.engine,
+    )
+    statuses: Counter[str] = Counter()
+    with ExitStack() as stack:
+        runs = _open_run(stack, db_path, summary) if settings.save else None
+        results = stack.enter_context(_Writing(output, RESULT_COLUMNS, "output"))
+        rejects = stack.enter_context(_Writing(errors, ERROR_COLUMNS, "errors file"))
+        chunks = source.chunks(settings.chunk_rows)
+        # Files are written on a thread (Arrow's CSV and Parquet writers release the GIL)
+        # while the next chunk is screened; one chunk at a time, in order.
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        writing: Future[None] | None = None
+        screened = _screened(chunks, catalog, settings)
+        for n, (chunk, (result, profiles)) in enumerate(screened, start=1):
+            shown, bad = split_result(result, chunk.rejected)
+            bad = chunk.located(bad)
+            if writing is not None:
+                writing.result()
+            writing = pool.submit(_write, results.writer, rejects.writer, shown, bad)
+            _count(summary, statuses, chunk, shown, bad)
+            if runs is not None:
+                runs.add_referrals(summary.run_id, saved_referrals(profiles, shown))
+            if progress is not None and n > 1:
+                progress(summary.rows_in, time.perf_counter() - start)
+        if writing is not None:
+            writing.result()
+        summary.trailing_empty = source.trailing_empty
+        summary.statuses = dict(
+            sorted(statuses.items(), key=lambda kv: _STATUS_ORDER.get(kv[0], 9))
+        )
+        if summary.rows_in != summary.screened + summary.rejected:  # pragma: no cover
+            raise RuntimeError(f"rows do not add up: {summary.as_dict()}")
+        summary.seconds = time.perf_counter() - start
+        if runs is not None:
+            counts = {"rows_in": summary.rows_in, "screened": summary.screened}
+            runs.finish(summary.run_id, {**counts, "rejected": summary.rejected}, _saved(summary))
+    return summary
+
+
+def _write(results: Writer, rejects: Writer, shown: Any, bad: Any) -> None:
+    results.write(shown)
+    rejects.write(bad)
+
+
+_STATUS_ORDER = {"eligible": 0, "possible": 1, "near_miss": 2, "ineligible": 3}
+
+
+def _count(summary: Summary, statuses: Counter[str], chunk: Chunk, shown: Any, bad: Any) -> None:
+    summary.rows_in += chunk.rows
+    summary.rejected += len(bad)
+    summary.empty_rows += int((bad["reason"] == EMPTY_ROW).sum())
+    status = shown["status"]
+    single = status.isin(NO_OPTION_STATUSES)
+    options = status[~single]
+    summary.option_rows += len(options)
+    summary.without_options += int(single.sum())
+    summary.unrecognised += int((status == DIAGNOSIS_UNRECOGNISED).sum())
+    referrals = shown["line"].nunique()
+    summary.screened += referrals
+    summary.with_options += referrals - int(single.sum())
+    statuses.update({k: v for k, v in options.value_counts().to_dict().items() if v})
+
+
+class _Writing:
+    """A Writer that is put in place on success and removed on failure."""
+
+    def __init__(self, path: Path, columns: dict[str, str], what: str) -> None:
+        self.writer = Writer(path, columns, what)
+
+    def __enter__(self) -> _Writing:
+        return self
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        if kind is None:
+            self.writer.close()
+        else:
+            self.writer.abort()
+
+
+def _open_run(stack: ExitStack, db_path: Path | None, summary: Summary) -> Any:
+    """The run's store, in one write transaction for the whole run, with the run's row."""
+    from matcher.paths import default_db_path
+    from matcher.storage.db import writing
+    from matcher.storage.runs import RunStore
+
+    runs = RunStore(stack.enter_context(writing(db_path or default_db_path())))
+    summary.run_id = runs.start(
+        input_name=Path(summary.input).name,
+        input_hash=summary.sha256,
+        catalog_version=summary.catalog_version,
+        include_all=summary.include_all,
+    )
+    return runs
+
+
+def _saved(summary: Summary) -> dict[str, Any]:
+    data = summary.as_dict()
+    data.pop("run_id")
+    return data
+
+
+# ------------------------------------------------------------------------------- engines
+
+
+def _screened(
+    chunks: Iterator[Chunk], catalog: Catalog, settings: Settings
+) -> Iterator[tuple[Chunk, tuple[Any, dict[int, str]]]]:
+    """(chunk, (screened frame, saved profiles)) in input order, here or on Dask."""
+    if settings.engine == "dask":
+        yield from _on_dask(chunks, catalog, settings)
+        return
+    for chunk in chunks:
+        yield chunk, screen_chunk(chunk.frame, catalog, **_options(settings))
+
+
+def _options(settings: Settings) -> dict[str, Any]:
+    return {
+        "today": settings.today,
+        "include_all": settings.include_all,
+        "fx": settings.fx,
+        "profiles": settings.save,
+    }
+
+
+def _on_dask(
+    chunks: Iterator[Chunk], catalog: Catalog, settings: Settings
+) -> Iterator[tuple[Chunk, tuple[Any, dict[int, str]]]]:
+    """Each chunk a Dask task of screen_chunk; a few in flight, results taken in order."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise CartmatchError("--engine dask needs Dask: pip install 'cartmatch[dask]'") from None
+    with ExitStack() as stack:
+        if settings.scheduler:
+            client = stack.enter_context(Client(settings.scheduler))
+        else:
+            cluster = stack.enter_context(LocalCluster(processes=False, dashboard_address=None))
+            client = stack.enter_context(Client(cluster))
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        remote = client.scatter(catalog, broadcast=True)
+        window: deque[tuple[Chunk, Any]] = deque()
+        for chunk in chunks:
+            task = client.submit(
+                screen_chunk, chunk.frame, remote, pure=False, **_options(settings)
+            )
+            window.append((chunk, task))
+            if len(window) > 2 * workers:
+                done, future = window.popleft()
+                yield done, future.result()
+        while window:
+            done, future = window.popleft()
+            yield done, future.result()

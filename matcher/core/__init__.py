@@ -1,0 +1,1 @@
+"""The pure core: recognise, match one patient, rank, cost, look up. No I/O."""

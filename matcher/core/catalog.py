@@ -1,0 +1,65 @@
+"""The catalog as the engine sees it: entries plus the rules they are read with. No I/O."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from pydantic import Field
+
+from matcher.core.entry import Entry, Indication
+from matcher.core.safety import SafetyLayer, cohort_criteria
+from matcher.model.base import Frozen
+from matcher.model.cost_model import CostModel
+from matcher.model.ranking import RankingPolicy
+from matcher.model.vocabulary import Lexicon, Vocabulary
+
+
+class Rules(Frozen):
+    """Everything in rules/: vocabularies, criteria templates, ranking policy, cost model."""
+
+    vocabulary: Vocabulary
+    templates: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Named criteria reused by entries (`- template: adult`)."""
+    ranking: RankingPolicy
+    costs: CostModel
+    safety: SafetyLayer = Field(default_factory=SafetyLayer)
+    """Default checks added to every cohort they apply to (rules/safety.yaml)."""
+
+
+class CatalogVersion(Frozen):
+    """Which catalog answered: printed with every result."""
+
+    version: str
+    """Short content hash of entries and rules."""
+    entries: int
+    refresh_id: int | None = None
+    updated_at: str | None = None
+    source: str | None = None
+
+
+class Catalog:
+    """Entries, rules and the version they form, with lookup indexes built once."""
+
+    def __init__(self, entries: list[Entry], rules: Rules, version: CatalogVersion) -> None:
+        self.entries = sorted(entries, key=lambda e: e.id)
+        self.rules = rules
+        self.version = version
+        self.by_id = {e.id: e for e in self.entries}
+        self._criteria: dict[tuple[str, str], list[Any]] = {}
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        return Lexicon(self.rules.vocabulary)
+
+    def criteria(self, entry: Entry, indication: Indication) -> list[Any]:
+        """The criteria a cohort is matched on: its own, then the default safety checks."""
+        key = (entry.id, indication.id)
+        if key not in self._criteria:
+            self._criteria[key] = cohort_criteria(
+                entry, indication, self.rules.safety, self.lexicon.is_within
+            )
+        return self._criteria[key]
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.by_id.get(entry_id.strip().casefold())

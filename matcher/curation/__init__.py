@@ -1,0 +1,1 @@
+"""Catalog upkeep: load, refresh, diff, export, importers, call-backs."""

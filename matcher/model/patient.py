@@ -1,0 +1,610 @@
+"""The patient profile (DESIGN section 2): validation, lenient spellings, normalisation.
+
+A missing field means *unknown*, never *no*. Contradictions and impossible values are rejected
+with a message naming the field; unknown keys are rejected with a "did you mean".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from matcher.errors import ProfileError
+from matcher.model.base import Frozen, did_you_mean
+from matcher.model.values import (
+    AMBIGUOUS_STATUS,
+    DIAGNOSIS_SETTING_WORDS,
+    DIAGNOSIS_STATUS_WORDS,
+    FLAGS,
+    KNOWN_LABS,
+    LAB_RANGES,
+    MAX_AGE,
+    SETTING_ALIASES,
+    SEX_ALIASES,
+    STATUS_ALIASES,
+    UNRECOGNISED_THERAPY,
+    AntigenValue,
+    Ihc,
+    date_span,
+    find_date,
+    lab_key,
+    lab_value,
+    number_or_text,
+    parse_antigen_result,
+    parse_antigen_value,
+    parse_bool,
+    read_stage,
+)
+from matcher.model.vocabulary import Lexicon
+
+__all__ = [
+    "KNOWN_LABS",
+    "AntigenValue",
+    "DiseaseStatus",
+    "Ihc",
+    "Patient",
+    "Profile",
+    "Sex",
+    "load_patient",
+    "normalise",
+    "parse_antigen_value",
+    "parse_bool",
+    "parse_profile",
+    "unflatten",
+]
+
+Sex = Literal["female", "male", "other"]
+DiseaseStatus = Literal["newly_diagnosed", "relapsed", "refractory", "remission"]
+Tempo = Literal["stable", "rapid"]
+Setting = Literal["adjuvant", "advanced"]
+
+
+class Profile(Frozen):
+    """A referral as given: every field optional except diagnosis or indication."""
+
+    referral_id: str | None = None
+    """The coordinator's own id for the referral."""
+    age: int | None = Field(default=None, ge=0, le=MAX_AGE)
+    """Age in whole years."""
+    date_of_birth: date | None = None
+    """ISO date; age is computed from it against the reference date."""
+    sex: Sex | None = None
+    diagnosis: str | None = None
+    """Free text, English or Chinese; typos tolerated."""
+    indication: str | None = None
+    """A canonical disease code from rules/vocab/diseases.yaml; overrides diagnosis."""
+    antigens: dict[str, AntigenValue] = Field(default_factory=dict)
+    """Antigen name -> positive, negative or an IHC result."""
+    antigen_dates: dict[str, str] = Field(default_factory=dict)
+    """Antigen name -> when it was tested (2026-09-15, 2026-09). Also given with the result:
+    'negative (2026-09-15)' or {"status": "negative", "date": "2026-09-15"}. A result counts
+    after a prior therapy against that antigen only when it is dated after the therapy."""
+    prior_lines: int | None = Field(default=None, ge=0, le=30)
+    """Prior lines of systemic therapy."""
+    prior_therapies: list[str] | None = None
+    """Free-text names of prior therapies; normalised to classes."""
+    disease_status: DiseaseStatus | None = None
+    stage: str | None = None
+    """A stage or class with its system: MGFA IIIb, BCLC C, CNLC IIa, stage IV (TNM or Ann
+    Arbor). Read from the diagnosis text when missing."""
+    setting: Setting | None = None
+    """A solid tumour's setting: adjuvant (resected, treated after surgery) or advanced
+    (unresectable or metastatic); aliases: resected, 术后, metastatic, stage IV, 晚期."""
+    ecog: int | None = Field(default=None, ge=0, le=4)
+    cns_involvement: bool | None = None
+    prior_allo_sct: bool | None = None
+    active_infection: bool | None = None
+    pregnant: bool | None = None
+    breastfeeding: bool | None = None
+    active_gvhd: bool | None = None
+    """Active graft-versus-host disease (after an allogeneic transplant)."""
+    labs: dict[str, float | str] = Field(default_factory=dict)
+    disease_tempo: Tempo | None = None
+    country: str | None = None
+    budget_cny: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    insurance: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dated_antigens(cls, data: Any) -> Any:
+        """Split dated antigen results into the result and `antigen_dates`."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("antigens"), Mapping):
+            return data
+        antigens, dates = {}, dict(data.get("antigen_dates") or {})
+        for name, raw in data["antigens"].items():
+            antigens[str(name)], tested = parse_antigen_result(raw)
+            if tested:
+                dates[str(name)] = tested
+        return {**data, "antigens": antigens, "antigen_dates": dates}
+
+    @field_validator("antigen_dates")
+    @classmethod
+    def _dates(cls, value: dict[str, str]) -> dict[str, str]:
+        out = {}
+        for name, raw in value.items():
+            found = find_date(str(raw))
+            if not found or found[1]:
+                raise ValueError(f"'{raw}' for {name} is not a date (write 2026-09-15 or 2026-09)")
+            out[name] = found[0]
+        return out
+
+    @field_validator("disease_status", mode="before")
+    @classmethod
+    def _status(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            key = value.strip().casefold().replace("-", " ").replace("_", " ")
+            return STATUS_ALIASES.get(key, STATUS_ALIASES.get(value.strip().casefold(), value))
+        return value
+
+    @field_validator("stage", mode="before")
+    @classmethod
+    def _stage(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip():
+            found = read_stage(value) or read_stage(f"stage {value}")
+            if found is None:
+                raise ValueError(
+                    f"'{value}' is not a stage: write it with its system (MGFA IIIb, BCLC C, "
+                    "CNLC IIa, stage IV)"
+                )
+            return found
+        return value
+
+    @field_validator("setting", mode="before")
+    @classmethod
+    def _setting(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            key = value.strip().casefold().replace("_", " ")
+            return SETTING_ALIASES.get(key, key)
+        return value
+
+    @field_validator("sex", mode="before")
+    @classmethod
+    def _sex(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return SEX_ALIASES.get(value.strip().casefold(), value.strip().casefold())
+        return value
+
+    @field_validator(*FLAGS, mode="before")
+    @classmethod
+    def _bools(cls, value: Any) -> Any:
+        return parse_bool(value)
+
+    @field_validator("prior_therapies", mode="before")
+    @classmethod
+    def _therapies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in re.split(r"[;；\n]", value) if part.strip()]
+        return value
+
+    @field_validator("age", "prior_lines", "ecog", mode="before")
+    @classmethod
+    def _counts(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be a whole number, not true or false")
+        return value
+
+    @field_validator("labs", mode="before")
+    @classmethod
+    def _labs(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            out = {}
+            for key, raw in value.items():
+                name = lab_key(str(key))
+                out[name] = lab_value(name, raw) if name in KNOWN_LABS else number_or_text(raw)
+            return out
+        return value
+
+    @field_validator("disease_tempo", mode="before")
+    @classmethod
+    def _tempo(cls, value: Any) -> Any:
+        return value.strip().casefold() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Profile:
+        if not (self.diagnosis or self.indication):
+            raise ValueError("a profile needs a diagnosis or an indication")
+        if self.disease_status == "newly_diagnosed" and (self.prior_lines or 0) > 0:
+            raise ValueError(
+                f"disease_status is newly_diagnosed but prior_lines is {self.prior_lines}: "
+                "correct one of them"
+            )
+        if self.pregnant and self.sex == "male":
+            raise ValueError("pregnant is true but sex is male: correct one of them")
+        if self.breastfeeding and self.sex == "male":
+            raise ValueError("breastfeeding is true but sex is male: correct one of them")
+        return self
+
+
+def unflatten(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """`antigens.CD19` and `labs.egfr` keys (from CSV rows) into nested maps."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        head, dot, tail = str(key).partition(".")
+        if dot and head in ("antigens", "labs", "antigen_dates"):
+            out.setdefault(head, {})[tail] = value
+        else:
+            out[key] = value
+    return out
+
+
+class Patient(Frozen):
+    """A validated profile, normalised against the vocabulary and the reference date."""
+
+    profile: Profile
+    age: int | None
+    indication: str | None
+    indication_name: str | None
+    indication_candidates: tuple[str, ...] = ()
+    """When the diagnosis is not read as one disease: the diseases it may be (several named,
+    or a misspelling's closest reading). Empty with no indication: not recognised at all."""
+    prior_therapy_classes: tuple[str, ...] | None
+    exposures: tuple[tuple[str, str | None], ...] = ()
+    """Targeted classes received (CD19 CAR-T, BCMA bispecific ...) with the latest date given
+    for each (None when any mention of it is undated)."""
+
+    def public(self) -> dict[str, Any]:
+        """The normalised profile as printed in JSON output."""
+        data = self.profile.model_dump(mode="json", exclude_none=True)
+        data["age"] = self.age
+        data["indication"] = self.indication
+        data["indication_name"] = self.indication_name
+        if self.indication_candidates:
+            data["indication_candidates"] = list(self.indication_candidates)
+        data["prior_therapy_classes"] = (
+            list(self.prior_therapy_classes) if self.prior_therapy_classes is not None else None
+        )
+        return {k: v for k, v in data.items() if v is not None and v != {}}
+
+
+def parse_profile(raw: Any, *, source: str = "profile") -> Profile:
+    """Validate a raw mapping into a Profile, or raise ProfileError naming the field."""
+    if not isinstance(raw, Mapping):
+        raise ProfileError(f"{source}: expected a JSON object with profile fields, got {raw!r:.40}")
+    raw = unflatten(raw)
+    fields = list(Profile.model_fields)
+    for key in raw:
+        if key not in Profile.model_fields:
+            raise ProfileError(
+                f"{source}: unknown field '{key}'{did_you_mean(key, fields)}; "
+                f"known fields are {', '.join(fields)}",
+                field=key,
+            )
+    _check_text(raw, source)
+    _check_antigen_values(raw.get("antigens"), source)
+    _check_lab_values(raw.get("labs"), source)
+    try:
+        return Profile.model_validate(raw)
+    except ValidationError as error:
+        raise ProfileError(_profile_message(error, source), field=_field_of(error)) from None
+
+
+def _check_text(raw: Mapping[str, Any], source: str) -> None:
+    """Reject text that cannot be written out again (lone surrogates from broken encodings)."""
+    for key, value in raw.items():
+        values = value.values() if isinstance(value, Mapping) else [value]
+        for item in [key, *values]:
+            if isinstance(item, str):
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ProfileError(
+                        f"{source}: field '{key}' holds a character that is not valid text "
+                        "(a broken encoding); re-save the file as UTF-8",
+                        field=str(key),
+                    ) from None
+
+
+def _check_antigen_values(antigens: Any, source: str) -> None:
+    """Name the antigen in the message: 'antigens.CLDN18.2: percent must be ...'."""
+    if not isinstance(antigens, Mapping):
+        return
+    for name, value in antigens.items():
+        try:
+            parse_antigen_result(value)
+        except ValidationError as error:
+            err = error.errors(include_url=False)[0]
+            part = ".".join(str(p) for p in err["loc"])
+            raise ProfileError(
+                f"{source}: field 'antigens.{name}': {part} {err['msg'].lower()} "
+                f"(got {err.get('input')!r})",
+                field=f"antigens.{name}",
+            ) from None
+        except ValueError as error:
+            raise ProfileError(
+                f"{source}: field 'antigens.{name}': {error}", field=f"antigens.{name}"
+            ) from None
+
+
+def _check_lab_values(labs: Any, source: str) -> None:
+    """Every lab value is read as what it says, or rejected naming the lab: never accepted
+    and then treated as missing."""
+    if not isinstance(labs, Mapping):
+        return
+    seen: dict[str, str] = {}
+    for key, raw in labs.items():
+        name = lab_key(str(key))
+        if name in seen:
+            raise ProfileError(
+                f"{source}: lab {name} is given twice (as '{seen[name]}' and '{key}'); keep one",
+                field=f"labs.{key}",
+            )
+        seen[name] = str(key)
+        if name in KNOWN_LABS and raw is not None:
+            try:
+                lab_value(name, raw)
+            except ValueError as error:
+                raise ProfileError(
+                    f"{source}: field 'labs.{key}': {error}", field=f"labs.{key}"
+                ) from None
+
+
+def _field_of(error: ValidationError) -> str | None:
+    errs = error.errors(include_url=False)
+    return ".".join(str(p) for p in errs[0]["loc"]) if errs and errs[0]["loc"] else None
+
+
+def _profile_message(error: ValidationError, source: str) -> str:
+    err = error.errors(include_url=False)[0]
+    loc = [str(p) for p in err["loc"] if not str(p).startswith(("function-after", "literal["))]
+    msg = err["msg"].removeprefix("Value error, ")
+    if not loc:
+        return f"{source}: {msg}"
+    shown = err.get("input")
+    got = f" (got {shown!r})" if shown is not None and not isinstance(shown, dict | list) else ""
+    return f"{source}: field '{'.'.join(loc[:2])}': {msg}{got}"
+
+
+def age_on(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def normalise(profile: Profile, lexicon: Lexicon, today: date) -> tuple[Patient, list[str]]:
+    """Resolve names and codes against the vocabulary; returns the patient and warnings."""
+    warnings: list[str] = []
+    age = _resolve_age(profile, today)
+    antigens, dates = _antigens(profile, lexicon)
+    _check_labs(profile)
+    indication, candidates = _resolve_indication(profile, lexicon, warnings)
+    profile = _status_from_diagnosis(profile, warnings)
+    profile = _setting_from_diagnosis(profile, warnings)
+    profile = _stage_from_diagnosis(profile, warnings)
+    classes, unknown, exposures = _therapy_classes(profile, lexicon)
+    if unknown:
+        warnings.append(
+            "prior therapies not recognised (check spelling or add to rules/vocab/therapies.yaml): "
+            + ", ".join(unknown)
+        )
+    normalised = profile.model_copy(update={"antigens": antigens, "antigen_dates": dates})
+    patient = Patient(
+        profile=normalised,
+        age=age,
+        indication=indication,
+        indication_name=lexicon.disease_name(indication) if indication else None,
+        indication_candidates=candidates,
+        prior_therapy_classes=classes,
+        exposures=exposures,
+    )
+    return patient, warnings
+
+
+def _antigens(profile: Profile, lexicon: Lexicon) -> tuple[dict[str, AntigenValue], dict[str, str]]:
+    """Antigen results and their test dates under canonical names; one result per antigen,
+    and a date only beside a result."""
+    antigens: dict[str, AntigenValue] = {}
+    for name, value in profile.antigens.items():
+        canonical = lexicon.antigen(name)
+        if canonical is None:
+            raise ProfileError(
+                f"unknown antigen '{name}'{did_you_mean(name, lexicon.antigen_names())}; "
+                "use a name from rules/vocab/antigens.yaml",
+                field=f"antigens.{name}",
+            )
+        if canonical in antigens:
+            raise ProfileError(
+                f"antigen {canonical} is given twice (as '{name}' and another spelling); "
+                "keep one result",
+                field=f"antigens.{name}",
+            )
+        antigens[canonical] = value
+    dates = {}
+    for name, tested in profile.antigen_dates.items():
+        canonical = lexicon.antigen(name)
+        if canonical not in antigens:
+            raise ProfileError(
+                f"field 'antigen_dates.{name}': a date is given but no {name} result; "
+                "give the result under antigens",
+                field=f"antigen_dates.{name}",
+            )
+        dates[canonical] = tested
+    return antigens, dates
+
+
+def _resolve_age(profile: Profile, today: date) -> int | None:
+    if profile.date_of_birth is None:
+        return profile.age
+    if profile.date_of_birth > today:
+        raise ProfileError(
+            f"field 'date_of_birth': {profile.date_of_birth} is after the reference date {today}",
+            field="date_of_birth",
+        )
+    computed = age_on(profile.date_of_birth, today)
+    if computed > MAX_AGE:
+        raise ProfileError(
+            f"field 'date_of_birth': {profile.date_of_birth} gives age {computed}; check the year",
+            field="date_of_birth",
+        )
+    if profile.age is not None and abs(profile.age - computed) > 1:
+        raise ProfileError(
+            f"field 'age': {profile.age} disagrees with date_of_birth "
+            f"{profile.date_of_birth} (age {computed}); give one of them",
+            field="age",
+        )
+    return computed
+
+
+def _check_labs(profile: Profile) -> None:
+    """Known lab names and possible values (the text of each value was read on validation)."""
+    for name, value in profile.labs.items():
+        if name not in KNOWN_LABS:
+            raise ProfileError(
+                f"unknown lab '{name}'{did_you_mean(name, KNOWN_LABS)}; "
+                f"known labs are {', '.join(KNOWN_LABS)}",
+                field=f"labs.{name}",
+            )
+        low, high = LAB_RANGES[name]
+        if isinstance(value, float) and not (math.isfinite(value) and low <= value <= high):
+            raise ProfileError(
+                f"field 'labs.{name}': {value:g} is not a possible {KNOWN_LABS[name]} "
+                f"(expected {low:g} to {high:g})",
+                field=f"labs.{name}",
+            )
+
+
+def _resolve_indication(
+    profile: Profile, lexicon: Lexicon, warnings: list[str]
+) -> tuple[str | None, tuple[str, ...]]:
+    """The disease code, or None with the diseases the text may be (none: not recognised)."""
+    if profile.indication:
+        code = lexicon.disease_code(profile.indication)
+        if code is None:
+            raise ProfileError(
+                f"field 'indication': unknown disease code '{profile.indication}'"
+                f"{did_you_mean(profile.indication, lexicon.diseases)}; "
+                "use a code from rules/vocab/diseases.yaml or give diagnosis as free text",
+                field="indication",
+            )
+        return code, ()
+    text = profile.diagnosis or ""
+    found = lexicon.resolve_diagnosis(text)
+    if found is None:
+        # Only names of the same kind and close enough: never a lymphoma for a cancer.
+        names = lexicon.closest_diseases(text)
+        closest = f" (did you mean {' or '.join(names)}?)" if names else ""
+        warnings.append(
+            f"diagnosis '{text}' was not recognised{closest}: no option can be ranked; give "
+            "an indication code or a standard disease name"
+        )
+        return None, ()
+    names = ", ".join(lexicon.disease_name(c) for c in found.also)
+    if found.method == "ambiguous":
+        warnings.append(
+            f"diagnosis '{text}' names more than one disease ({names}): only options for them "
+            "are shown, each to confirm; give the disease to treat as the indication"
+        )
+        return None, found.also
+    if found.method == "broad":
+        warnings.append(
+            f"diagnosis '{text}' names {names}: read as {lexicon.disease_name(found.code)}, "
+            "so subtype criteria stay unknown; give the disease to treat as the indication"
+        )
+    elif not found.certain:
+        warnings.append(
+            f"diagnosis '{text}' was not recognised (did you mean "
+            f"{lexicon.disease_name(found.code)}?): only its options are shown, to confirm; "
+            "correct the spelling or give an indication code"
+        )
+        return None, (found.code,) if found.code else ()
+    elif found.method == "fuzzy":
+        warnings.append(
+            f"diagnosis '{text}' read as {lexicon.disease_name(found.code)} "
+            f"(closest name '{found.matched}'); check it"
+        )
+    return found.code, ()
+
+
+def _status_from_diagnosis(profile: Profile, warnings: list[str]) -> Profile:
+    """Read a missing disease_status from the diagnosis text, saying so."""
+    if profile.disease_status is not None or not profile.diagnosis:
+        return profile
+    text = profile.diagnosis.casefold()
+    for words, status in DIAGNOSIS_STATUS_WORDS:
+        if words in text:
+            if status == "newly_diagnosed" and profile.prior_lines:
+                return profile
+            warnings.append(
+                f"disease_status read as {status} from the diagnosis '{profile.diagnosis}'; "
+                "give disease_status to be explicit"
+            )
+            return profile.model_copy(update={"disease_status": status})
+    return profile
+
+
+def _setting_from_diagnosis(profile: Profile, warnings: list[str]) -> Profile:
+    """Read a missing setting (advanced or adjuvant) from the diagnosis text, saying so."""
+    if profile.setting is not None or not profile.diagnosis:
+        return profile
+    text = profile.diagnosis.casefold()
+    found = next((s for words, s in DIAGNOSIS_SETTING_WORDS if words in text), None)
+    if found is None:
+        return profile
+    warnings.append(
+        f"setting read as {found} from the diagnosis '{profile.diagnosis}'; give setting "
+        "to be explicit"
+    )
+    return profile.model_copy(update={"setting": found})
+
+
+def _stage_from_diagnosis(profile: Profile, warnings: list[str]) -> Profile:
+    """Read a missing stage ('MGFA IIIb', 'BCLC C', '右肺腺癌IV期') from the diagnosis text."""
+    if profile.stage is not None or not profile.diagnosis:
+        return profile
+    found = read_stage(profile.diagnosis)
+    if found is None:
+        return profile
+    warnings.append(
+        f"stage read as {found} from the diagnosis '{profile.diagnosis}'; give stage to be explicit"
+    )
+    return profile.model_copy(update={"stage": found})
+
+
+Exposures = tuple[tuple[str, str | None], ...]
+
+
+def _therapy_classes(
+    profile: Profile, lexicon: Lexicon
+) -> tuple[tuple[str, ...] | None, list[str], Exposures]:
+    """The classes of the prior therapies, those not recognised, and the targeted classes
+    with the latest date given for each ('axi-cel (2025-03)')."""
+    if profile.prior_therapies is None:
+        return (() if profile.prior_lines == 0 else None), [], ()
+    classes: list[str] = []
+    unknown: list[str] = []
+    dated: dict[str, list[str | None]] = {}
+    for therapy in profile.prior_therapies:
+        found_date = find_date(therapy)
+        name = found_date[1] if found_date and found_date[1] else therapy
+        found = lexicon.therapy_classes_of(name) or lexicon.therapy_classes_of(therapy)
+        if not found:
+            unknown.append(therapy)
+        classes.extend(c for c in found if c not in classes)
+        for code in found:
+            if lexicon.therapy_classes[code].directed_at:
+                dated.setdefault(code, []).append(found_date[0] if found_date else None)
+    if unknown:
+        # A pseudo-class: therapy criteria must not take the list as complete.
+        classes.append(UNRECOGNISED_THERAPY)
+    exposures = tuple(
+        (code, None if None in dates else max(dates, key=lambda d: date_span(str(d))[1]))
+        for code, dates in dated.items()
+    )
+    return tuple(classes), unknown, exposures
+
+
+def load_patient(
+    raw: Any, lexicon: Lexicon, today: date, *, source: str = "profile"
+) -> tuple[Patient, list[str]]:
+    """Parse, validate and normalise one referral; returns the patient and its warnings."""
+    profile = parse_profile(raw, source=source)
+    patient, warnings = normalise(profile, lexicon, today)
+    given = raw.get("disease_status") if isinstance(raw, Mapping) else None
+    if isinstance(given, str) and given.strip().casefold() in AMBIGUOUS_STATUS:
+        warnings.append(
+            f"disease_status '{given}' read as relapsed; give 'refractory' if the disease "
+            "never responded to its last therapy"
+        )
+    return patient, warnings

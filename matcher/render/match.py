@@ -1,0 +1,314 @@
+"""Plain-text, Markdown and JSON renderings of match results, look-ups and entries.
+
+Every rendering reads the same `as_dict()` data, so the table, the Markdown and the JSON
+never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from matcher.core.engine import MatchResult
+from matcher.core.entry import Entry
+from matcher.core.lookup import Hit
+
+SYMBOLS = {"met": "✓", "not_met": "✗", "unknown": "?", "warn": "!"}
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+def money(value: float | None, currency: str = "CNY") -> str:
+    if value is None:
+        return "unknown"
+    return f"{currency} {value:,.0f}"
+
+
+def cost_range(cost: dict[str, Any], currency: str = "CNY") -> str:
+    """'CNY 1,150,000–1,600,000 (USD 159,722–222,222)' or the USD-only form."""
+    if cost.get("low") is None:
+        return "unknown"
+    usd = f"USD {cost['usd_low']:,.0f}–{cost['usd_high']:,.0f}"
+    if currency.upper() == "USD":
+        return usd
+    return f"CNY {cost['low']:,.0f}–{cost['high']:,.0f} ({usd})"
+
+
+def tier_text(tier: Iterable[Any]) -> str:
+    return ".".join(str(t) for t in tier)
+
+
+# -- match -------------------------------------------------------------------------------
+
+
+def match_heading(data: dict[str, Any]) -> str:
+    patient = data["patient"]
+    who = patient.get("referral_id") or "referral"
+    disease = (
+        patient.get("indication_name") or f"unrecognised diagnosis '{patient.get('diagnosis')}'"
+    )
+    catalog = data["catalog"]
+    return (
+        f"{who}: {disease} · {len(data['options'])} option(s) · "
+        f"catalog {catalog['version']} ({catalog['entries']} entries)"
+    )
+
+
+def hidden_line(data: dict[str, Any]) -> str | None:
+    hidden = {k: n for k, n in (data.get("hidden") or {}).items() if k != "diagnosis_unrecognised"}
+    parts = [f"{n} {why}" for why, n in hidden.items() if n]
+    if not parts:
+        return None
+    return "Not shown: " + ", ".join(parts) + " (use --all to see them and why)."
+
+
+def match_table(result: MatchResult, currency: str = "CNY") -> str:
+    data = result.as_dict()
+    lines = [match_heading(data)]
+    lines += [f"warning: {w}" for w in data["warnings"]]
+    lines.append(f"tier order: {' > '.join(data['tier_order'])}")
+    if not data["options"]:
+        lines.append(f"No option: {data['no_option']}.")
+    if data["patient"].get("indication") is None and data["options"]:
+        return "\n".join([*lines, *_unrecognised_lines(data)])
+    for option in data["options"]:
+        lines.append("")
+        lines.append(
+            f"{option['rank']:>2}. {option['entry_id']} / {option['indication_id']}  "
+            f"[{option['status'].upper()}]  {option['track']}, {option['enrolment']}"
+        )
+        lines.append(f"    {option['name']}: {option['indication']}")
+        lines += cost_lines(option["cost"], currency)
+        lines.append(f"    tier {tier_text(option['tier'])}")
+        for criterion in option["criteria"]:
+            mark = SYMBOLS[criterion["outcome"]]
+            lines.append(f"    {mark} {criterion['id']}: {criterion['message']}")
+        for ask in option["missing"]:
+            lines.append(f"    → ask for: {ask}")
+        lines += [f"    {line}" for line in _safety_lines(option, data["patient"])]
+        for note in option["notes"]:
+            lines.append(f"    note: {note}")
+    if hidden := hidden_line(data):
+        lines += ["", hidden]
+    return "\n".join(lines)
+
+
+def _safety_lines(option: dict[str, Any], patient: dict[str, Any]) -> list[str]:
+    """What the treating centre confirms before infusion, and what the referral gives that
+    this label or protocol does not consider (so nothing given goes unmentioned)."""
+    lines = []
+    if option["checks"]:
+        lines.append(
+            "confirm before infusion: " + "; ".join(c["confirm"] for c in option["checks"])
+        )
+    if option["not_considered"]:
+        given = [f"{attr} {given_value(patient, attr)}" for attr in option["not_considered"]]
+        lines.append("not considered by this label or protocol: " + ", ".join(given))
+    return lines
+
+
+def given_value(patient: dict[str, Any], attr: str) -> str:
+    """A patient input (`lab.lvef`, `flag.pregnant`, `ecog`) as the referral gave it."""
+    head, _, name = attr.partition(".")
+    if head in ("lab", "antigen"):
+        value = patient.get(f"{head}s", {}).get(name)
+    else:
+        value = patient.get(name or head)
+    if isinstance(value, dict):
+        return f"{value.get('percent', '?')}% at {value.get('intensity', '?')}+"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _unrecognised_lines(data: dict[str, Any]) -> list[str]:
+    """With no recognised disease every option hinges on the diagnosis: list them briefly."""
+    lines = ["", "Every option below depends on the diagnosis; confirm it first. Options:"]
+    for option in data["options"]:
+        lines.append(
+            f"{option['rank']:>3}. {option['entry_id']} / {option['indication_id']}  "
+            f"[{option['status'].upper()}]  {option['indication']}"
+        )
+    return lines
+
+
+def match_markdown(result: MatchResult, currency: str = "CNY") -> str:
+    data = result.as_dict()
+    lines = [f"# {match_heading(data)}", ""]
+    lines += [f"> **Warning:** {w}" for w in data["warnings"]]
+    lines += ["", f"Ranked by: {' > '.join(data['tier_order'])}", ""]
+    lines += [
+        "| # | option | track | status | estimated cost | tier |",
+        "|---|---|---|---|---|---|",
+    ]
+    for o in data["options"]:
+        lines.append(
+            f"| {o['rank']} | {o['entry_id']} / {o['indication_id']} | {o['track']} | "
+            f"{o['status']} | {cost_range(o['cost'], currency)} | `{tier_text(o['tier'])}` |"
+        )
+    for o in data["options"]:
+        lines += ["", f"## {o['rank']}. {o['name']}: {o['indication']}", ""]
+        lines += ["| criterion | outcome | explanation |", "|---|---|---|"]
+        for c in o["criteria"]:
+            lines.append(f"| {c['text']} | {c['outcome']} | {c['message']} |")
+        if o["missing"]:
+            lines += ["", "**Ask the referring doctor for:**", ""]
+            lines += [f"- {ask}" for ask in o["missing"]]
+        if safety := _safety_lines(o, data["patient"]):
+            lines += ["", *[f"- {line}" for line in safety]]
+        lines += ["", "**Cost breakdown:**", "", *cost_markdown(o["cost"], currency)]
+        if o["notes"]:
+            lines += ["", "**Notes:**", ""] + [f"- {n}" for n in o["notes"]]
+    if hidden := hidden_line(data):
+        lines += ["", f"_{hidden}_"]
+    return "\n".join(lines) + "\n"
+
+
+def cost_lines(cost: dict[str, Any], currency: str = "CNY") -> list[str]:
+    """The cost of one option in a few plain lines: total, scenarios, US, payer context."""
+    weak = f" ({cost['confidence']} confidence)" if cost.get("confidence") != "high" else ""
+    share = f", drug {cost['drug_share']:.0%}" if cost.get("drug_share") else ""
+    label = cost.get("track_label") or cost["track"]
+    lines = [f"    cost ({label}): {cost_range(cost, currency)}{share}{weak}"]
+    for scenario in cost.get("scenarios", []):
+        lines.append(f"      if {scenario['label'].lower()}: {cost_range(scenario, currency)}")
+    us = cost.get("us_reference") or {}
+    if us.get("usd_low") is not None:
+        lines.append(f"      {us_comparison(us)}")
+    listed = (cost.get("insurance") or {}).get("commercial_innovative_list")
+    if listed is not None:
+        on = "on" if listed else "not on"
+        lines.append(f"      insurance: {on} the commercial innovative drug list (not subtracted)")
+    if cost.get("fx_rate"):
+        lines.append(f"      at {cost['fx_rate']:g} CNY/USD ({cost.get('fx_date')})")
+    return lines
+
+
+def us_comparison(us: dict[str, Any]) -> str:
+    """The same pathway at US prices, for the families who ask how it compares."""
+    return (
+        f"US comparison (same pathway at US prices): USD {us['usd_low']:,.0f}–"
+        f"{us['usd_high']:,.0f} (complicated up to USD {us['complicated_usd_high']:,.0f})"
+    )
+
+
+def cost_markdown(cost: dict[str, Any], currency: str = "CNY") -> list[str]:
+    """The breakdown as a Markdown table, in CNY or USD, with sources per line."""
+    use_usd = currency.upper() == "USD"
+    unit = "USD" if use_usd else "CNY"
+    lines = [f"| component | low ({unit}) | high ({unit}) | sources |", "|---|---|---|---|"]
+    rows = [*cost.get("components", []), {**cost, "label": "**total**", "sources": []}]
+    for row in rows:
+        low, high = (
+            (row.get("usd_low"), row.get("usd_high")) if use_usd else (row["low"], row["high"])
+        )
+        name = row.get("label") or row.get("name")
+        cites = "".join(f"[{s}]" for s in row.get("sources", []))
+        lines.append(f"| {name} | {_amount(low)} | {_amount(high)} | {cites} |")
+    us = cost.get("us_reference") or {}
+    if us.get("usd_low") is not None:
+        lines += ["", us_comparison(us) + "."]
+    return lines
+
+
+def _amount(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:,.0f}"
+
+
+# -- lookup and show ------------------------------------------------------------------------
+
+
+def lookup_table(query: str, hits: list[Hit]) -> str:
+    if not hits:
+        return f"No catalog entry matches '{query}'."
+    width = max(len(h.entry.id) for h in hits)
+    rows = [f"{h.entry.id:<{width}}  {h.entry.track:<20}  {h.entry.name}  ({h.why})" for h in hits]
+    return "\n".join(rows)
+
+
+def lookup_data(hits: list[Hit]) -> list[dict[str, Any]]:
+    return [
+        {
+            "entry_id": h.entry.id,
+            "name": h.entry.name,
+            "track": h.entry.track,
+            "targets": h.entry.targets,
+            "score": round(h.score, 1),
+            "why": h.why,
+        }
+        for h in hits
+    ]
+
+
+def entry_text(entry: Entry) -> str:
+    """Everything a coordinator needs about one entry, with its sources."""
+    lines = [f"{entry.name}  [{entry.id}]", ""]
+    names = entry.names
+    all_names = filter(None, [names.inn, *names.brands, *names.chinese, *names.codes])
+    lines.append(f"names: {', '.join(all_names)}")
+    lines.append(f"sponsor: {entry.sponsor.value} {_cite(entry.sponsor)}")
+    lines.append(f"targets: {', '.join(entry.targets)} · cell source: {entry.cell_source}")
+    lines.append(f"track: {entry.track} · status: {entry.status.value} {_cite(entry.status)}")
+    lines.append(f"list price: {_price(entry)}")
+    if entry.insurance:
+        lines.append(f"insurance: {entry.insurance.text or ''} {_cite(entry.insurance)}".rstrip())
+    if entry.manufacturing:
+        lines.append(f"manufacturing: {entry.manufacturing.value} {_cite(entry.manufacturing)}")
+    for indication in entry.indications:
+        lines += ["", f"indication {indication.id}: {indication.title}"]
+        lines.append(f"  status: {indication.status.value} {_cite(indication.status)}")
+        if indication.approval_date:
+            lines.append(
+                f"  approved: {indication.approval_date.value} {_cite(indication.approval_date)}"
+            )
+        if indication.label:
+            lines.append(f"  label: {indication.label.value} {_cite(indication.label)}")
+        lines += [f"  criterion {c.id}: {c.label()}" for c in indication.criteria]
+        lines += [f"  evidence: {e.text} {_cite(e)}" for e in indication.evidence]
+        lines += [f"  needs review: {item}" for item in indication.needs_review]
+    lines += _section("evidence", [f"{e.text} {_cite(e)}" for e in entry.evidence])
+    lines += _section(
+        "trial ids",
+        [f"{t.id} ({t.registry}){': ' + t.note if t.note else ''}" for t in entry.trial_ids],
+    )
+    lines += _section(
+        "sites", [f"{s.name}{', ' + s.city if s.city else ''} {_cite(s)}" for s in entry.sites]
+    )
+    lines += _section("needs review", entry.needs_review)
+    lines += _section(
+        "sources",
+        [
+            f"[{key}] {s.title}. {s.url or '(no address)'} {s.date or ''}".rstrip()
+            for key, s in entry.sources.items()
+        ],
+    )
+    lines += ["", f"last verified: {entry.last_verified}"]
+    return "\n".join(lines)
+
+
+def _section(title: str, items: list[str]) -> list[str]:
+    return ["", f"{title}:", *[f"  - {item}" for item in items]] if items else []
+
+
+def _cite(fact: Any) -> str:
+    refs = "".join(f"[{s}]" for s in fact.sources)
+    weak = f" ({fact.confidence} confidence)" if fact.confidence != "high" else ""
+    return f"{refs}{weak}"
+
+
+def _price(entry: Entry) -> str:
+    price = entry.price
+    if price is None:
+        return "not applicable or unknown (trial product; see cost estimate)"
+    if price.amount_cny is None:
+        band = (
+            f"; assumed band CNY {price.band_cny[0]:,.0f}–{price.band_cny[1]:,.0f}"
+            if price.band_cny
+            else ""
+        )
+        return f"UNKNOWN{band} {_cite(price)}" + (f" — {price.note.strip()}" if price.note else "")
+    when = f" as of {price.as_of}" if price.as_of else ""
+    return f"CNY {price.amount_cny:,.0f} {price.unit.replace('_', ' ')}{when} {_cite(price)}"

@@ -1,0 +1,1 @@
+"""All SQL: the database, its migrations, the catalog, runs and the refresh log."""
