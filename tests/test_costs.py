@@ -22,8 +22,8 @@ from matcher.core.engine import match
 from matcher.core.entry import Entry
 from matcher.curation.loader import load_catalog, read_yaml
 from matcher.errors import CartmatchError
+from matcher.model.lexicon import Lexicon
 from matcher.model.patient import Patient, load_patient
-from matcher.model.vocabulary import Lexicon
 
 TODAY = date(2026, 11, 23)
 FIGURE_KEYS = ({"low", "high"}, {"cap_cny"})

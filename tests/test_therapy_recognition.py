@@ -161,7 +161,7 @@ def test_a_misspelling_never_lands_on_another_class(catalog, text, not_class):
 def test_fuzzy_cutoff_keeps_lookalike_drugs_apart(text, other):
     from rapidfuzz import fuzz, utils
 
-    from matcher.model.vocabulary import THERAPY_FUZZY_CUTOFF
+    from matcher.model.therapy_text import THERAPY_FUZZY_CUTOFF
 
     score = fuzz.ratio(text, other, processor=utils.default_process)
     assert score < THERAPY_FUZZY_CUTOFF

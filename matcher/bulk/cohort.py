@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from matcher.bulk.columns import Factorize, pack
+from matcher.model.lexicon import Lexicon
 from matcher.model.patient import Patient, Profile, load_patient
 from matcher.model.values import FLAGS, lab_key
-from matcher.model.vocabulary import Lexicon
 
 EMPTY_ROW = "empty row"
 #: Separator of list-valued text cells (missing data, warnings).

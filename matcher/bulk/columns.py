@@ -21,9 +21,9 @@ import numpy as np
 
 from matcher import criteria as crit
 from matcher.core.engine import Option, enrolment_state, hidden_reason, with_tier
+from matcher.model.lexicon import Lexicon
 from matcher.model.patient import Patient
 from matcher.model.verdict import Outcome, Status, Verdict, roll_up
-from matcher.model.vocabulary import Lexicon
 
 MET, NOT_MET, UNKNOWN, WARN = 0, 1, 2, 3
 OUTCOMES = (Outcome.MET, Outcome.NOT_MET, Outcome.UNKNOWN, Outcome.WARN)

@@ -11,8 +11,9 @@ from matcher.core.entry import Entry, Indication
 from matcher.core.safety import SafetyLayer, cohort_criteria
 from matcher.model.base import Frozen
 from matcher.model.cost_model import CostModel
+from matcher.model.lexicon import Lexicon
 from matcher.model.ranking import RankingPolicy
-from matcher.model.vocabulary import Lexicon, Vocabulary
+from matcher.model.vocabulary import Vocabulary
 
 
 class Rules(Frozen):

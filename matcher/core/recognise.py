@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import Field
 
 from matcher.model.base import Frozen
-from matcher.model.vocabulary import Lexicon
+from matcher.model.lexicon import Lexicon
 
 Kind = Literal["diagnosis", "therapy", "auto"]
 #: Diagnosis readings taken over a therapy reading of the same line: the text is a disease name.

@@ -8,10 +8,10 @@ from typing import Any
 from pydantic import model_validator
 
 from matcher.model.base import Frozen
+from matcher.model.lexicon import Lexicon
 from matcher.model.patient import Patient
 from matcher.model.values import FLAGS
 from matcher.model.verdict import Outcome, Verdict
-from matcher.model.vocabulary import Lexicon
 
 
 @dataclass(frozen=True)

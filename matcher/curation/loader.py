@@ -21,8 +21,9 @@ from matcher.criteria import KINDS, criterion_kind
 from matcher.errors import CatalogError
 from matcher.model.base import Frozen, did_you_mean, dotted
 from matcher.model.cost_model import CostModel
+from matcher.model.lexicon import Lexicon
 from matcher.model.ranking import RankingPolicy
-from matcher.model.vocabulary import Antigen, Disease, Lexicon, Therapy, TherapyClass, Vocabulary
+from matcher.model.vocabulary import Antigen, Disease, Therapy, TherapyClass, Vocabulary
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from matcher.errors import ProfileError
 from matcher.model.base import Frozen, did_you_mean
+from matcher.model.lexicon import Lexicon
 from matcher.model.values import (
     AMBIGUOUS_STATUS,
     DIAGNOSIS_SETTING_WORDS,
@@ -40,7 +41,6 @@ from matcher.model.values import (
     parse_bool,
     read_stage,
 )
-from matcher.model.vocabulary import Lexicon
 
 __all__ = [
     "KNOWN_LABS",

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from matcher.curation.importers import dig, texts
-from matcher.model.vocabulary import Lexicon
+from matcher.model.lexicon import Lexicon
 
 NOT_TREATMENT = {
     "SUPPORTIVE_CARE",

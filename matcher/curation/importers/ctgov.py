@@ -34,7 +34,7 @@ from matcher.core.entry import Entry
 from matcher.curation.importers import Checker, EntryData, Outcome, State, add_source, set_status
 from matcher.curation.importers.cart import rejection
 from matcher.curation.importers.study import STUDY_URL, Facts, phase_label, read_facts, read_studies
-from matcher.model.vocabulary import Lexicon
+from matcher.model.lexicon import Lexicon
 
 #: The first needs_review item of every imported entry; while it is there, the registry owns
 #: the whole entry. A curator who curates the criteria removes it.

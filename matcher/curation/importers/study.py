@@ -15,7 +15,7 @@ from matcher.curation.importers import dig, texts
 from matcher.curation.importers.cart import car_t_interventions, cell_source, names_of, targets
 from matcher.errors import CatalogError
 from matcher.model.facts import EntryStatus
-from matcher.model.vocabulary import Lexicon
+from matcher.model.lexicon import Lexicon
 
 STUDY_URL = "https://clinicaltrials.gov/study/{nct}"
 _NCT = re.compile(r"^NCT\d{8}$")
