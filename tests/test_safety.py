@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matcher.criteria.logic import union
+from matcher.criteria import union
 from matcher.criteria.node import safety_inputs
 from matcher.errors import ProfileError
 from matcher.model.values import FLAGS, KNOWN_LABS

@@ -55,6 +55,15 @@ _PLAIN_TEXT = {
     if info.annotation == (str | None) and name not in _VALIDATED
 } - {"diagnosis", "indication"}
 
+#: Profile fields the cohort fills by name above; any other field a criterion reads (`country`,
+#: a field added later) is filled generically from its checked column, with no edit here.
+_SPECIFIC = {
+    "referral_id", "date_of_birth", "diagnosis", "indication", "antigens", "antigen_dates",
+    "prior_therapies", "labs", "budget_cny", "age", "sex", "disease_status", "disease_tempo",
+    "setting", "stage", "prior_lines", "ecog", *FLAGS,
+}  # fmt: skip
+_GENERIC = set(Profile.model_fields) - _SPECIFIC
+
 #: A column as read: codes per row (-1: empty), its distinct values, a type-exact key of each.
 Cells = tuple[np.ndarray, list[Any], list[Any]]
 
@@ -101,6 +110,8 @@ class Cohort:
         if head in _INTERNED:
             values = self.checker.interned[head]
             return self.id_column(attr), list(values), list(range(len(values)))
+        if attr not in self.attrs:  # a field no column of this file gives
+            return np.zeros(self.n, np.int64), [None], [None]
         codes, uniques = self.checker.factorize(self.attrs[attr])
         convert: Callable[[Any], Any] = (
             bool if head == "flag" else int if head in _NUMBERS else (lambda v: v)
@@ -355,6 +366,8 @@ class Checker:
                     if probe.ok:
                         attr, value = probe.value
                         c.id_column(f"{head[:-1]}.{attr}")[codes == k] = value
+        for name in checked.keys() & _GENERIC:
+            a[name] = values(name)  # a field only a criterion reads: its checked value
         self._fill_warnings(c, checked)
 
     def _fill_warnings(self, c: Cohort, checked: dict[str, tuple[np.ndarray, list[Any]]]) -> None:
@@ -388,6 +401,8 @@ class Checker:
         a["ecog"][pos] = _float(profile.ecog)
         for flag in FLAGS:
             a[f"flag.{flag}"][pos] = _float(getattr(profile, flag))
+        for name in a.keys() & _GENERIC:
+            a[name][pos] = getattr(profile, name)
         for column in c.ids.values():
             column[pos] = 0
         c.ids["therapy"][pos] = self.intern("therapy", _therapy(patient))

@@ -4,7 +4,7 @@ A leaf criterion reads one input of the patient (the indication, the age, one an
 lab ...). It is evaluated by the engine's own `evaluate()` once per distinct value of that
 input, and the outcome codes (small ints), recoverable flags and asks are mapped back over
 the column, so a leaf cannot drift from `matcher.criteria`. Composites (`all`, `any`, `not`)
-are combined column-wise with the three-valued rules of `criteria._combine`; the roll-up
+are combined by their own `combine` step, once per distinct state of their children; the roll-up
 (`verdict.roll_up`), the excluded-by list and the tier (the engine's own) are computed once
 per distinct state of an option's top-level criteria.
 
@@ -94,14 +94,13 @@ Compiled = Callable[[Inputs], Column]
 
 
 def compile_node(node: Any, lexicon: Lexicon, blank: Patient) -> Compiled:
-    """A criterion as a function of a cohort."""
-    kind = node.kind
-    if kind in ("all", "any"):
-        children = [compile_node(child, lexicon, blank) for child in getattr(node, kind)]
-        return lambda c: combine(node, [f(c) for f in children], need_all=kind == "all")
-    if kind == "not":
-        inner = compile_node(node.not_, lexicon, blank)
-        return lambda c: negate(node, inner(c))
+    """A criterion as a function of a cohort. A composite with a pure `combine` step (all,
+    any, not) is combined from its children's columns by that same step; any other criterion
+    is a leaf, evaluated once per distinct combination of the inputs it reads."""
+    if hasattr(node, "combine"):
+        children = [compile_node(child, lexicon, blank) for child in node.children()]
+        table: dict[tuple[int, ...], tuple[int, bool]] = {}
+        return lambda c: composite(node, [f(c) for f in children], table)
     return _leaf(node, lexicon, blank)
 
 
@@ -158,42 +157,48 @@ def _combined(
     return dense[code], values, keys
 
 
-def _verdict(node: Any, out: np.ndarray, rec: np.ndarray, children: list[Column]) -> Column:
-    """What Node._verdict does to a composite's result; children's asks count only where
-    the composite itself is unknown (missing_data walks into unknown composites only)."""
-    failed, unknown = out == NOT_MET, out == UNKNOWN
-    if node.recoverable is not None:
-        rec = np.where(failed, node.recoverable, rec)
-    rec = np.where(unknown, True, np.where(out == MET, False, rec))
-    if node.soft:
-        out = np.where(failed, WARN, out)
+def composite(
+    node: Any, children: list[Column], table: dict[tuple[int, ...], tuple[int, bool]]
+) -> Column:
+    """A composite over columns: its own `combine` applied once per distinct combination of
+    its children's states (outcome, recoverable), mapped back over the rows. The children's
+    asks count only where the composite itself is unknown (as `verdict.missing_data` walks
+    into unknown composites only)."""
+    states = np.stack([ch.out.astype(np.int64) * 2 + ch.rec for ch in children], axis=1)
+    if states.shape[1] <= 20:
+        key = states @ (8 ** np.arange(states.shape[1] - 1, -1, -1, dtype=np.int64))
+        distinct, inverse = np.unique(key, return_inverse=True)
+        combos = [_decode(int(k), states.shape[1]) for k in distinct]
+    else:  # too many children to pack in 64 bits
+        rows, inverse = np.unique(states, axis=0, return_inverse=True)
+        combos = [tuple(int(v) for v in row) for row in rows]
+    out_of = np.empty(len(combos), np.int8)
+    rec_of = np.empty(len(combos), bool)
+    for i, combo in enumerate(combos):
+        if combo not in table:
+            verdict = node.combine(tuple(_fake(s) for s in combo))
+            table[combo] = (CODES[verdict.outcome], verdict.recoverable)
+        out_of[i], rec_of[i] = table[combo]
+    inverse = inverse.reshape(-1)
+    out, rec = out_of[inverse], rec_of[inverse]
+    unknown = out == UNKNOWN
     asks = [
         (texts, np.where(unknown, idx, -1).astype(np.int8))
         for child in children
         for texts, idx in child.asks
     ]
-    return Column(out.astype(np.int8), rec.astype(bool), asks)
+    return Column(out, rec, asks)
 
 
-def combine(node: Any, children: list[Column], *, need_all: bool) -> Column:
-    """criteria._combine over columns."""
-    outs = np.stack([ch.out for ch in children])
-    recs = np.stack([ch.rec for ch in children])
-    decisive = NOT_MET if need_all else MET
-    out = np.select(
-        [(outs == decisive).any(axis=0), (outs == UNKNOWN).any(axis=0), (outs == WARN).any(axis=0)],
-        [decisive, UNKNOWN, WARN],
-        MET if need_all else NOT_MET,
+def _fake(state: int, verdict_id: str = "") -> Verdict:
+    """A verdict carrying only an outcome and recoverable flag (a state is outcome*2+rec)."""
+    return Verdict(
+        id=verdict_id,
+        text="",
+        outcome=OUTCOMES[state >> 1],
+        recoverable=bool(state & 1),
+        message="",
     )
-    failed = outs == NOT_MET
-    rec = (~failed | recs).all(axis=0) if need_all else (failed & recs).any(axis=0)
-    return _verdict(node, out, rec, children)
-
-
-def negate(node: Any, inner: Column) -> Column:
-    """NotOf: met and not_met swap; recoverable defaults to false."""
-    out = np.where(inner.out == MET, NOT_MET, np.where(inner.out == NOT_MET, MET, inner.out))
-    return _verdict(node, out, np.zeros(len(out), bool), [inner])
 
 
 def missing(asks: list[tuple[tuple[str, ...], np.ndarray]], row: int) -> list[str]:
@@ -279,16 +284,7 @@ class OptionColumns:
 
     def fakes(self, states: tuple[int, ...]) -> list[Verdict]:
         """Top-level verdicts carrying only what roll-up, excluded-by and tier read."""
-        return [
-            Verdict(
-                id=self.ids[i],
-                text="",
-                outcome=OUTCOMES[s >> 1],
-                recoverable=bool(s & 1),
-                message="",
-            )
-            for i, s in enumerate(states)
-        ]
+        return [_fake(s, self.ids[i]) for i, s in enumerate(states)]
 
     def screen(
         self,

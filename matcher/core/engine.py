@@ -11,8 +11,7 @@ from typing import Any
 from matcher.core.catalog import Catalog, CatalogVersion
 from matcher.core.costs import CostEstimate, estimate
 from matcher.core.entry import Entry, Indication
-from matcher.criteria import Context
-from matcher.criteria.logic import union
+from matcher.criteria import Context, union
 from matcher.criteria.node import safety_inputs
 from matcher.model.facts import CLOSED_STATUSES, OPEN_STATUSES
 from matcher.model.patient import Patient

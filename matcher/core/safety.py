@@ -15,8 +15,7 @@ from typing import Any
 from pydantic import Field, TypeAdapter
 
 from matcher.core.entry import Entry, Indication
-from matcher.criteria import Criterion
-from matcher.criteria.logic import union
+from matcher.criteria import Criterion, union
 from matcher.model.base import Frozen
 from matcher.model.facts import Source, Track
 

@@ -13,16 +13,8 @@ from matcher.criteria.disease import (
     AntigenRequirement,
     IndicationCriterion,
 )
-from matcher.criteria.logic import (
-    KINDS,
-    AllOf,
-    AnyOf,
-    Criterion,
-    NotOf,
-    TemplateRef,
-    criterion_kind,
-)
-from matcher.criteria.node import Context, Node, Range
+from matcher.criteria.logic import AllOf, AnyOf, NotOf, SafetyCriterion, TemplateRef
+from matcher.criteria.node import Context, Node, Range, union
 from matcher.criteria.person import (
     FLAG_ASK,
     FLAG_RECOVERABLE,
@@ -38,6 +30,7 @@ from matcher.criteria.person import (
     SexCriterion,
     lab_number,
 )
+from matcher.criteria.registry import KINDS, LEAVES, Criterion, criterion_kind, walk
 from matcher.criteria.treatment import (
     DiseaseStatusCriterion,
     PriorLinesCriterion,
@@ -50,6 +43,7 @@ __all__ = [
     "FLAG_RECOVERABLE",
     "FLAG_WORDS",
     "KINDS",
+    "LEAVES",
     "WEAK_STAINING_PERCENT",
     "AgeCriterion",
     "AllOf",
@@ -73,8 +67,11 @@ __all__ = [
     "PriorTherapyCriterion",
     "PriorTherapyRequirement",
     "Range",
+    "SafetyCriterion",
     "SexCriterion",
     "TemplateRef",
     "criterion_kind",
     "lab_number",
+    "union",
+    "walk",
 ]

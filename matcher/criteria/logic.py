@@ -1,36 +1,21 @@
-"""all / any / not, template references, and the Criterion union (a kind is known by its key)."""
+"""The composite criteria: `all`, `any`, `not` and the default safety check, plus template
+references. Each composite has one pure `combine` step (child verdicts -> its verdict) that
+`evaluate` uses and that bulk screening reuses over columns. The union of every kind, which
+their fields refer to as `Criterion`, is built in `criteria.registry`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 
-from matcher.criteria.disease import (
-    AntigenCriterion,
-    IndicationCriterion,
-    SettingCriterion,
-    StageCriterion,
-)
-from matcher.criteria.node import Context, Node, is_given
-from matcher.criteria.person import (
-    AgeCriterion,
-    EcogCriterion,
-    FlagCriterion,
-    LabCriterion,
-    ManualCriterion,
-    SexCriterion,
-)
-from matcher.criteria.target import PriorTargetCriterion, TargetCriterion
-from matcher.criteria.treatment import (
-    DiseaseStatusCriterion,
-    PriorLinesCriterion,
-    PriorTherapyCriterion,
-)
+from matcher.criteria.node import Context, Node, is_given, union
 from matcher.model.base import Frozen
 from matcher.model.verdict import Outcome, Verdict
+
+if TYPE_CHECKING:
+    from matcher.criteria.registry import Criterion
 
 
 class AllOf(Node):
@@ -45,8 +30,13 @@ class AllOf(Node):
     def describe(self) -> str:
         return "All of: " + "; ".join(c.label() for c in self.all)
 
+    def children(self) -> tuple[Node, ...]:
+        return tuple(self.all)
+
     def evaluate(self, ctx: Context) -> Verdict:
-        children = tuple(c.evaluate(ctx) for c in self.all)
+        return self.combine(tuple(c.evaluate(ctx) for c in self.all))
+
+    def combine(self, children: tuple[Verdict, ...]) -> Verdict:
         return _combine(self, children, need_all=True)
 
 
@@ -62,8 +52,13 @@ class AnyOf(Node):
     def describe(self) -> str:
         return "Any of: " + "; ".join(c.label() for c in self.any)
 
+    def children(self) -> tuple[Node, ...]:
+        return tuple(self.any)
+
     def evaluate(self, ctx: Context) -> Verdict:
-        children = tuple(c.evaluate(ctx) for c in self.any)
+        return self.combine(tuple(c.evaluate(ctx) for c in self.any))
+
+    def combine(self, children: tuple[Verdict, ...]) -> Verdict:
         return _combine(self, children, need_all=False)
 
 
@@ -81,8 +76,14 @@ class NotOf(Node):
     def describe(self) -> str:
         return f"Not: {self.not_.label()}"
 
+    def children(self) -> tuple[Node, ...]:
+        return (self.not_,)
+
     def evaluate(self, ctx: Context) -> Verdict:
-        inner = self.not_.evaluate(ctx)
+        return self.combine((self.not_.evaluate(ctx),))
+
+    def combine(self, children: tuple[Verdict, ...]) -> Verdict:
+        (inner,) = children
         flipped = {Outcome.MET: Outcome.NOT_MET, Outcome.NOT_MET: Outcome.MET}
         outcome = flipped.get(inner.outcome, inner.outcome)
         verdict = self._verdict(
@@ -112,6 +113,9 @@ class SafetyCriterion(Node):
 
     def describe(self) -> str:
         return self.safety.label()
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.safety,)
 
     def evaluate(self, ctx: Context) -> Verdict:
         sex = ctx.patient.profile.sex
@@ -173,76 +177,3 @@ def _combine(node: Node, children: tuple[Verdict, ...], *, need_all: bool) -> Ve
 
 def _with_children(verdict: Verdict, children: tuple[Verdict, ...]) -> Verdict:
     return replace(verdict, children=children)
-
-
-def union(groups: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
-    """Inputs read by several criteria, each once, in order."""
-    return tuple(dict.fromkeys(attr for group in groups for attr in group))
-
-
-KINDS = (
-    "all",
-    "any",
-    "not",
-    "template",
-    "indication",
-    "antigen",
-    "prior_lines",
-    "prior_therapy",
-    "disease_status",
-    "age",
-    "ecog",
-    "flag",
-    "lab",
-    "sex",
-    "manual",
-    "target",
-    "prior_target",
-    "safety",
-    "setting",
-    "stage",
-)
-
-
-def criterion_kind(value: Any) -> str | None:
-    """The kind of a raw or parsed criterion: the one kind key it carries."""
-    if isinstance(value, Node):
-        return value.kind
-    if isinstance(value, dict):
-        found = [k for k in KINDS if k in value]
-        return found[0] if len(found) == 1 else None
-    return None
-
-
-Criterion = Annotated[
-    Annotated[AllOf, Tag("all")]
-    | Annotated[AnyOf, Tag("any")]
-    | Annotated[NotOf, Tag("not")]
-    | Annotated[TemplateRef, Tag("template")]
-    | Annotated[IndicationCriterion, Tag("indication")]
-    | Annotated[AntigenCriterion, Tag("antigen")]
-    | Annotated[PriorLinesCriterion, Tag("prior_lines")]
-    | Annotated[PriorTherapyCriterion, Tag("prior_therapy")]
-    | Annotated[DiseaseStatusCriterion, Tag("disease_status")]
-    | Annotated[AgeCriterion, Tag("age")]
-    | Annotated[EcogCriterion, Tag("ecog")]
-    | Annotated[FlagCriterion, Tag("flag")]
-    | Annotated[LabCriterion, Tag("lab")]
-    | Annotated[SexCriterion, Tag("sex")]
-    | Annotated[ManualCriterion, Tag("manual")]
-    | Annotated[TargetCriterion, Tag("target")]
-    | Annotated[PriorTargetCriterion, Tag("prior_target")]
-    | Annotated[SafetyCriterion, Tag("safety")]
-    | Annotated[SettingCriterion, Tag("setting")]
-    | Annotated[StageCriterion, Tag("stage")],
-    Discriminator(
-        criterion_kind,
-        custom_error_type="criterion_kind",
-        custom_error_message="a criterion needs exactly one of the keys " + ", ".join(KINDS),
-    ),
-]
-
-AllOf.model_rebuild()
-AnyOf.model_rebuild()
-NotOf.model_rebuild()
-SafetyCriterion.model_rebuild()

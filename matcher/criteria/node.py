@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,10 @@ class Node(Frozen):
     def evaluate(self, ctx: Context) -> Verdict:
         raise NotImplementedError
 
+    def children(self) -> tuple[Node, ...]:
+        """The criteria inside this one (composites); a leaf has none."""
+        return ()
+
     def reads(self) -> tuple[str, ...]:
         """The patient inputs this criterion reads (`ecog`, `flag.pregnant`, `antigen.CD19`,
         `therapy` ...): bulk screening evaluates a leaf once per distinct combination of them,
@@ -85,6 +90,11 @@ class Node(Frozen):
             ask=ask,
             pending=pending,
         )
+
+
+def union(groups: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    """Inputs read by several criteria, each once, in order."""
+    return tuple(dict.fromkeys(attr for group in groups for attr in group))
 
 
 def is_given(patient: Patient, attr: str) -> bool:
