@@ -191,7 +191,7 @@ class Source:
                     cells.append(row)
                 elif "".join(row[width:]).strip():
                     reason = (
-                        f"line {line}: {len(row)} cells but the header has {width}: check "
+                        f"line {line}: {len(row)} cells but the header has {width} columns: check "
                         "for an unquoted comma or a value in a column without a header"
                     )
                     rejected.append((line, _id_cell(columns, row), reason))

@@ -38,8 +38,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any, get_args
 
-import pandas as pd
-
 from matcher.core.entry import Entry
 from matcher.curation.importers import (
     Checker,
@@ -59,7 +57,6 @@ META_COLUMNS = ("id", "source", "source_url", "as_of", "indication")
 CHANGE_COLUMNS = ("list_price_cny", "price_unit", "status", "sites", "sponsor", "manufacturing")
 _STATUSES = get_args(EntryStatus)
 _UNITS = ("per_infusion", "per_course")
-_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00)?)?$")
 
 
@@ -72,9 +69,36 @@ class RowError(ValueError):
 
 
 def read_sheet(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """(row number, {column: text}) for every non-blank row; headers lower-cased."""
-    frame = _frame(path)
-    columns = [str(c).strip().casefold() for c in frame.columns]
+    """(row number, {column: text}) for every non-blank row; headers lower-cased. Read by
+    the same reader as referral files (`bulk.readers`): encodings, BOMs, XLSX cells."""
+    from matcher.bulk.readers import open_source
+    from matcher.errors import InputFileError
+
+    try:
+        source = open_source(path)
+        if source.format not in ("csv", "xlsx"):
+            raise CatalogError(f"{path}: a sheet of updates is a .csv or .xlsx file")
+        rows: list[tuple[int, dict[str, str]]] = []
+        for chunk in source.chunks(10_000):
+            columns = _columns(path, list(chunk.frame.columns))
+            for line, _, reason in chunk.rejected:
+                raise CatalogError(
+                    f"{path} row {line}: {reason.removeprefix(f'line {line}: ')}",
+                    path=str(path),
+                    location=f"row {line}",
+                )
+            frame = chunk.frame
+            for line, values in zip(frame.index, frame.itertuples(index=False), strict=True):
+                row = {c: _cell(v) for c, v in zip(columns, values, strict=True)}
+                if any(row.values()):
+                    rows.append((int(line), row))
+    except InputFileError as error:
+        raise CatalogError(str(error), path=str(path)) from None
+    return rows
+
+
+def _columns(path: Path, header: list[str]) -> list[str]:
+    columns = [str(c).strip().casefold() for c in header]
     allowed = (*META_COLUMNS, *CHANGE_COLUMNS)
     for column in columns:
         if column not in allowed:
@@ -90,41 +114,7 @@ def read_sheet(path: Path) -> list[tuple[int, dict[str, str]]]:
             path=str(path),
             location="row 1",
         )
-    rows = []
-    for n, values in enumerate(frame.itertuples(index=False), start=2):
-        row = {c: _cell(v) for c, v in zip(columns, values, strict=True)}
-        if any(row.values()):
-            rows.append((n, row))
-    return rows
-
-
-def _frame(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.casefold()
-    options: dict[str, Any] = {"dtype": str, "keep_default_na": False}
-    try:
-        if suffix in (".xlsx", ".xlsm"):
-            return pd.read_excel(path, **options)
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                return pd.read_csv(path, encoding=encoding, skip_blank_lines=False, **options)
-            except UnicodeDecodeError:
-                continue
-        raise CatalogError(f"{path}: not UTF-8 nor GB18030 text; save it as UTF-8 CSV")
-    except pd.errors.ParserError as error:
-        ragged = _RAGGED.search(str(error))
-        if ragged:
-            want, row, got = ragged.groups()
-            raise CatalogError(
-                f"{path} row {row}: {got} cells but the header has {want} columns; put cells "
-                "that contain commas in double quotes",
-                path=str(path),
-                location=f"row {row}",
-            ) from None
-        raise CatalogError(f"{path}: cannot be read as CSV ({error})", path=str(path)) from None
-    except (OSError, ValueError) as error:
-        raise CatalogError(
-            f"{path}: cannot be read as a spreadsheet ({error})", path=str(path)
-        ) from None
+    return columns
 
 
 def _cell(value: Any) -> str:
