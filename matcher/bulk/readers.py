@@ -23,7 +23,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -33,8 +32,16 @@ from typing import Any
 import pandas as pd
 
 from matcher.bulk.frame import is_empty, referral_frame
+from matcher.bulk.rows import (
+    Header,
+    Positioned,
+    Rejected,
+    item_at,
+    json_columns,
+    json_rows,
+    jsonl_rows,
+)
 from matcher.errors import InputFileError
-from matcher.model.patient import unflatten
 
 READ_FORMATS = {
     ".csv": "csv",
@@ -86,7 +93,7 @@ class Chunk:
         for number, reason in zip(errors["line"].tolist(), errors["reason"].tolist(), strict=True):
             prefix = f"line {number}:"
             if number in self.positions and isinstance(reason, str) and reason.startswith(prefix):
-                reason = _item(number, *self.positions[number]) + reason[len(prefix) - 1 :]
+                reason = item_at(number, *self.positions[number]) + reason[len(prefix) - 1 :]
             reasons.append(reason)
         errors = errors.copy()
         errors["reason"] = pd.array(reasons, dtype="str")
@@ -111,8 +118,8 @@ class Source:
             return
         rows = {
             "xlsx": self._xlsx_rows,
-            "json": self._json_rows,
-            "jsonl": self._jsonl_rows,
+            "json": lambda: json_rows(self.path, self.encoding),
+            "jsonl": lambda: jsonl_rows(self.path, self.encoding),
         }[self.format]()
         columns: list[str] | None = None
         lines: list[int] = []
@@ -157,7 +164,7 @@ class Source:
         positions: dict[int, tuple[int, int]] | None = None,
     ) -> Chunk:
         if self.format in ("json", "jsonl"):
-            columns, cells = _json_columns(cells)
+            columns, cells = json_columns(cells)
         width = len(columns or [])
         rows = [row if len(row) == width else row + [None] * (width - len(row)) for row in cells]
         return Chunk(referral_frame(columns or [], rows, lines), rejected, positions or {})
@@ -239,86 +246,6 @@ class Source:
                     yield line, values
         finally:
             book.close()
-
-    # -- JSON -------------------------------------------------------------------------------
-
-    def _jsonl_rows(self) -> Iterator[tuple[int, Any]]:
-        with open(self.path, encoding=self.encoding) as handle:
-            for line, text in enumerate(handle, start=1):
-                if not text.strip():
-                    yield line, None
-                    continue
-                try:
-                    data = json.loads(text)
-                except json.JSONDecodeError as error:
-                    yield line, Rejected(None, f"line {line}: invalid JSON ({error.msg})")
-                    continue
-                yield line, _json_record(data, f"line {line}")
-
-    def _json_rows(self) -> Iterator[tuple[int, Any]]:
-        """(item number 1..N, its record as a Positioned): one row per array item."""
-        text = self.path.read_text(encoding=self.encoding)
-        decoder = json.JSONDecoder()
-        pos = _skip_space(text, 0)
-        if text[pos : pos + 1] != "[":
-            raise InputFileError(
-                f"{self.path}: expected a JSON array of referrals ([{{...}}, ...]); "
-                "for one object per line name the file .jsonl",
-                path=str(self.path),
-            )
-        pos, line, counted, line_start = _skip_space(text, pos + 1), 1, 0, 0
-        item = 0
-        while text[pos : pos + 1] != "]":
-            newlines = text.count("\n", counted, pos)
-            if newlines:
-                line += newlines
-                line_start = text.rfind("\n", counted, pos) + 1
-            counted = pos
-            item += 1
-            column = pos - line_start + 1
-            try:
-                data, pos = decoder.raw_decode(text, pos)
-            except json.JSONDecodeError as error:
-                raise InputFileError(
-                    f"{self.path} line {error.lineno}, column {error.colno}: invalid JSON "
-                    f"({error.msg}); fix the file and run again",
-                    path=str(self.path),
-                ) from None
-            where = _item(item, line, column)
-            yield item, Positioned(_json_record(data, where), (line, column))
-            pos = _skip_space(text, pos)
-            if text[pos : pos + 1] == ",":
-                pos = _skip_space(text, pos + 1)
-            elif text[pos : pos + 1] != "]":
-                raise InputFileError(
-                    f"{self.path}: invalid JSON after the referral {where} "
-                    "(expected , or ]); fix the file and run again",
-                    path=str(self.path),
-                )
-
-
-@dataclass
-class Header:
-    columns: list[str]
-
-
-@dataclass
-class Rejected:
-    referral_id: str | None
-    reason: str
-
-
-@dataclass
-class Positioned:
-    """A row (as the row readers give it) of a JSON array item, with where the item starts."""
-
-    row: Any
-    position: tuple[int, int]
-    """(line, column), 1-based, as an editor shows them."""
-
-
-def _item(number: int, line: int, column: int) -> str:
-    return f"item {number} (line {line}, column {column})"
 
 
 def open_source(path: Path, encoding: str | None = None) -> Source:
@@ -424,40 +351,6 @@ def _xlsx_text(value: Any) -> str | None:
     if isinstance(value, date | time):
         return value.isoformat()
     return str(value)
-
-
-def _skip_space(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos] in " \t\r\n":
-        pos += 1
-    return pos
-
-
-def _json_record(data: Any, where: str) -> Any:
-    if not isinstance(data, dict):
-        return Rejected(
-            None,
-            f"{where}: expected a JSON object of profile fields, got {type(data).__name__}",
-        )
-    if not data:
-        return None
-    flat: dict[str, Any] = {}
-    for key, value in unflatten(data).items():
-        if key in ("antigens", "labs") and isinstance(value, dict):
-            flat.update({f"{key}.{name}": v for name, v in value.items()})
-        else:
-            flat[key] = value
-    return flat
-
-
-def _json_columns(records: list[Any]) -> tuple[list[str], list[list[Any]]]:
-    """Records (dicts; [] for an empty row) as columns in order of first appearance and rows."""
-    columns: dict[str, None] = {}
-    for record in records:
-        if isinstance(record, dict):
-            columns.update(dict.fromkeys(record))
-    names = list(columns)
-    rows = [[r.get(c) if isinstance(r, dict) else None for c in names] for r in records]
-    return names, rows
 
 
 # ----------------------------------------------------------------------------- writing

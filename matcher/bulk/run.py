@@ -131,13 +131,7 @@ def run_screen(
     if settings.engine not in ENGINES:
         raise CartmatchError(f"engine '{settings.engine}': use one of {', '.join(ENGINES)}")
     source = open_source(input_path, settings.encoding)
-    resolved = {input_path.resolve()}
-    for what, path in (("output", output), ("errors file", errors)):
-        if path.resolve() in resolved:
-            raise CartmatchError(
-                f"{what} {path} would overwrite another file of this run; give a different path"
-            )
-        resolved.add(path.resolve())
+    _distinct_paths(input_path, output, errors)
     summary = Summary(
         input=str(input_path),
         output=str(output),
@@ -174,17 +168,29 @@ def run_screen(
                 progress(summary.rows_in, time.perf_counter() - start)
         if writing is not None:
             writing.result()
-        summary.trailing_empty = source.trailing_empty
-        summary.statuses = dict(
-            sorted(statuses.items(), key=lambda kv: _STATUS_ORDER.get(kv[0], 9))
-        )
-        if summary.rows_in != summary.screened + summary.rejected:  # pragma: no cover
-            raise RuntimeError(f"rows do not add up: {summary.as_dict()}")
-        summary.seconds = time.perf_counter() - start
+        _close(summary, statuses, source.trailing_empty, start)
         if runs is not None:
-            counts = {"rows_in": summary.rows_in, "screened": summary.screened}
-            runs.finish(summary.run_id, {**counts, "rejected": summary.rejected}, _saved(summary))
+            runs.finish(summary.run_id, *_saved(summary))
     return summary
+
+
+def _distinct_paths(input_path: Path, output: Path, errors: Path) -> None:
+    """No file of a run may overwrite another (the input least of all)."""
+    resolved = {input_path.resolve()}
+    for what, path in (("output", output), ("errors file", errors)):
+        if path.resolve() in resolved:
+            raise CartmatchError(
+                f"{what} {path} would overwrite another file of this run; give a different path"
+            )
+        resolved.add(path.resolve())
+
+
+def _close(summary: Summary, statuses: Counter[str], trailing_empty: int, start: float) -> None:
+    summary.trailing_empty = trailing_empty
+    summary.statuses = dict(sorted(statuses.items(), key=lambda kv: _STATUS_ORDER.get(kv[0], 9)))
+    if summary.rows_in != summary.screened + summary.rejected:  # pragma: no cover
+        raise RuntimeError(f"rows do not add up: {summary.as_dict()}")
+    summary.seconds = time.perf_counter() - start
 
 
 def _write(results: Writer, rejects: Writer, shown: Any, bad: Any) -> None:
@@ -243,10 +249,12 @@ def _open_run(stack: ExitStack, db_path: Path | None, summary: Summary) -> Any:
     return runs
 
 
-def _saved(summary: Summary) -> dict[str, Any]:
+def _saved(summary: Summary) -> tuple[dict[str, int], dict[str, Any]]:
+    """The run's counts (kept in their own columns) and the rest of its summary."""
     data = summary.as_dict()
     data.pop("run_id")
-    return data
+    counts = {"rows_in": data.pop("rows_in"), "screened": data.pop("screened")}
+    return {**counts, "rejected": data.pop("rejected")}, data
 
 
 # ------------------------------------------------------------------------------- engines
