@@ -25,236 +25,36 @@ def verdict(catalog, spec: dict[str, Any], **patient: Any):
     return criterion.evaluate(Context(patient_of(catalog, **patient), catalog.lexicon))
 
 
+#: The golden truth table, as data a clinician can read and extend: one criterion, one patient,
+#: the outcome and recoverable flag expected, and why.
+TRUTH_TABLE = ROOT / "tests" / "cases" / "criteria" / "criteria_truth.yaml"
+TRUTH_KEYS = {"id", "criterion", "patient", "outcome", "recoverable", "why"}
+
+
+def _truth_rows() -> list[dict[str, Any]]:
+    return yaml.safe_load(TRUTH_TABLE.read_text(encoding="utf-8"))["rows"]
+
+
 CASES = [
     # (criterion, patient fields, outcome, recoverable)
-    pytest.param({"indication": ["lbcl"]}, {}, "met", False, id="indication-subtype-met"),
-    pytest.param(
-        {"indication": ["lbcl"]}, {"diagnosis": "FL"}, "not_met", False, id="indication-other"
-    ),
-    pytest.param(
-        {"indication": ["lbcl"]},
-        {"diagnosis": "lymphoma"},
-        "unknown",
-        True,
-        id="indication-broader-asks-subtype",
-    ),
-    pytest.param(
-        {"indication": ["lbcl"]},
-        {"diagnosis": "qwerty"},
-        "unknown",
-        True,
-        id="indication-unrecognised",
-    ),
-    pytest.param({"antigen": {"name": "CD19"}}, {}, "unknown", True, id="antigen-untested"),
-    pytest.param(
-        {"antigen": {"name": "CD19"}},
-        {"antigens": {"CD19": "pos"}},
-        "met",
-        False,
-        id="antigen-positive",
-    ),
-    pytest.param(
-        {"antigen": {"name": "CD19"}},
-        {"antigens": {"CD19": "neg"}},
-        "not_met",
-        False,
-        id="antigen-negative-not-recoverable",
-    ),
-    pytest.param(
-        {"antigen": {"name": "CLDN18.2", "min_percent": 40, "min_intensity": 2}},
-        {"antigens": {"CLDN18.2": "60%:2+"}},
-        "met",
-        False,
-        id="ihc-above",
-    ),
-    pytest.param(
-        {"antigen": {"name": "CLDN18.2", "min_percent": 40, "min_intensity": 2}},
-        {"antigens": {"CLDN18.2": "30%:2+"}},
-        "not_met",
-        False,
-        id="ihc-below-percent",
-    ),
-    pytest.param(
-        {"antigen": {"name": "CLDN18.2", "min_percent": 40, "min_intensity": 2}},
-        {"antigens": {"CLDN18.2": "80%:1+"}},
-        "unknown",
-        True,
-        id="ihc-lower-intensity-cannot-tell",
-    ),
-    pytest.param(
-        {"antigen": {"name": "CLDN18.2", "min_percent": 40, "min_intensity": 2}},
-        {"antigens": {"CLDN18.2": "30%:3+"}},
-        "unknown",
-        True,
-        id="ihc-higher-intensity-fewer-cells-cannot-tell",
-    ),
-    pytest.param(
-        {"antigen": {"name": "CLDN18.2", "min_percent": 40, "min_intensity": 2}},
-        {"antigens": {"CLDN18.2": "30%:1+"}},
-        "not_met",
-        False,
-        id="ihc-lower-intensity-too-few-cells",
-    ),
-    pytest.param(
-        {"antigen": {"name": "HER2", "status": "negative"}},
-        {"antigens": {"HER2": "3+"}},
-        "not_met",
-        False,
-        id="her2-3-plus-without-percent",
-    ),
-    pytest.param(
-        {"antigen": {"name": "HER2", "status": "negative"}},
-        {"antigens": {"HER2": "10%:3+"}},
-        "not_met",
-        False,
-        id="her2-3-plus-in-10-percent",
-    ),
-    pytest.param(
-        {"antigen": {"name": "HER2", "status": "negative"}},
-        {"antigens": {"HER2": "0%"}},
-        "met",
-        False,
-        id="her2-no-staining",
-    ),
-    pytest.param(
-        {"antigen": {"name": "CLDN18.2", "min_percent": 40, "min_intensity": 2}},
-        {"antigens": {"CLDN18.2": "positive"}},
-        "unknown",
-        True,
-        id="ihc-positive-without-numbers",
-    ),
-    pytest.param(
-        {"antigen": {"name": "HER2", "status": "negative"}},
-        {"antigens": {"HER2": "1+ 50%"}},
-        "met",
-        False,
-        id="her2-ihc-1-negative",
-    ),
-    pytest.param(
-        {"antigen": {"name": "HER2", "status": "negative"}},
-        {"antigens": {"HER2": "2+ 50%"}},
-        "unknown",
-        True,
-        id="her2-equivocal",
-    ),
-    pytest.param(
-        {"antigen": {"name": "HER2", "status": "negative"}},
-        {"antigens": {"HER2": "3+ 50%"}},
-        "not_met",
-        False,
-        id="her2-ihc-3-positive",
-    ),
-    pytest.param(
-        {"prior_lines": {"min": 2}},
-        {"prior_lines": 1},
-        "not_met",
-        True,
-        id="lines-too-few-recoverable",
-    ),
-    pytest.param(
-        {"prior_lines": {"max": 1}}, {"prior_lines": 3}, "not_met", False, id="lines-too-many"
-    ),
-    pytest.param({"prior_lines": {"min": 2}}, {}, "unknown", True, id="lines-missing"),
-    pytest.param(
-        {"prior_therapy": {"required": ["btk_inhibitor"]}},
-        {"prior_therapies": ["zanubrutinib"]},
-        "met",
-        False,
-        id="therapy-required-had",
-    ),
-    pytest.param(
-        {"prior_therapy": {"required": ["btk_inhibitor"]}},
-        {"prior_therapies": ["R-CHOP"]},
-        "not_met",
-        True,
-        id="therapy-required-lacking",
-    ),
-    pytest.param(
-        {"prior_therapy": {"excluded": ["car_t"]}},
-        {"prior_therapies": ["axi-cel"]},
-        "not_met",
-        False,
-        id="therapy-excluded-had",
-    ),
-    pytest.param(
-        {"prior_therapy": {"excluded": ["car_t"]}},
-        {"prior_lines": 0},
-        "met",
-        False,
-        id="therapy-excluded-no-prior-lines",
-    ),
-    pytest.param(
-        {"prior_therapy": {"excluded": ["car_t"]}}, {}, "unknown", True, id="therapy-unknown"
-    ),
-    pytest.param(
-        {"disease_status": ["relapsed", "refractory"]},
-        {"disease_status": "remission"},
-        "not_met",
-        True,
-        id="status-remission-recoverable",
-    ),
-    pytest.param({"age": {"min": 18}}, {"age": 12}, "not_met", False, id="age-child-for-adults"),
-    pytest.param({"age": {"min": 18}}, {"age": 17}, "not_met", True, id="age-turns-18-soon"),
-    pytest.param({"age": {"max": 75}}, {"age": 80}, "not_met", False, id="age-above-max"),
-    pytest.param({"ecog": {"max": 1}}, {"ecog": 2}, "not_met", True, id="ecog-may-improve"),
-    pytest.param(
-        {"flag": {"name": "cns_involvement", "must_be": False}},
-        {"cns_involvement": True},
-        "not_met",
-        False,
-        id="cns-involved",
-    ),
-    pytest.param(
-        {"flag": {"name": "active_infection", "must_be": False}},
-        {"active_infection": True},
-        "not_met",
-        True,
-        id="infection-treatable",
-    ),
-    pytest.param(
-        {"flag": {"name": "pregnant", "must_be": False}}, {}, "unknown", True, id="flag-missing"
-    ),
-    pytest.param(
-        {"lab": {"name": "child_pugh", "max": "B7"}},
-        {"labs": {"child_pugh": "A6"}},
-        "met",
-        False,
-        id="child-pugh-a6",
-    ),
-    pytest.param(
-        {"lab": {"name": "child_pugh", "max": "B7"}},
-        {"labs": {"child_pugh": "B8"}},
-        "not_met",
-        True,
-        id="child-pugh-b8",
-    ),
-    pytest.param(
-        {"lab": {"name": "child_pugh", "max": "B7"}},
-        {"labs": {"child_pugh": "B"}},
-        "unknown",
-        True,
-        id="child-pugh-class-only",
-    ),
-    pytest.param(
-        {"lab": {"name": "lvef", "min": 50}}, {"labs": {"lvef": 45}}, "not_met", True, id="lvef-low"
-    ),
-    pytest.param({"sex": ["female"]}, {"sex": "M"}, "not_met", False, id="sex"),
-    pytest.param({"manual": "relapse within 12 months"}, {}, "unknown", True, id="manual-asks"),
-    pytest.param(
-        {"prior_lines": {"min": 2}, "soft": True},
-        {"prior_lines": 1},
-        "warn",
-        True,
-        id="soft-gives-warn",
-    ),
-    pytest.param(
-        {"age": {"min": 18}, "recoverable": True},
-        {"age": 10},
-        "not_met",
-        True,
-        id="recoverable-override",
-    ),
+    pytest.param(row["criterion"], row["patient"], row["outcome"], row["recoverable"], id=row["id"])
+    for row in _truth_rows()
 ]
+
+
+def test_the_truth_table_is_well_formed():
+    """A row with a misspelt key, a missing reason or an outcome that is not one of the four
+    fails here, rather than quietly testing something else."""
+    rows = _truth_rows()
+    ids = [row.get("id") for row in rows]
+    assert len(rows) >= 40 and len(ids) == len(set(ids)), "row ids must be unique"
+    outcomes = {o.value for o in Outcome}
+    for row in rows:
+        assert set(row) == TRUTH_KEYS, f"{row.get('id')}: keys {sorted(set(row) ^ TRUTH_KEYS)}"
+        assert row["outcome"] in outcomes, f"{row['id']}: outcome {row['outcome']!r}"
+        assert isinstance(row["recoverable"], bool), f"{row['id']}: recoverable true or false"
+        assert isinstance(row["criterion"], dict) and isinstance(row["patient"], dict), row["id"]
+        assert str(row["why"]).strip(), f"{row['id']} says not why"
 
 
 @pytest.mark.parametrize(("spec", "patient", "outcome", "recoverable"), CASES)
