@@ -11,8 +11,9 @@ from click.testing import CliRunner
 
 from matcher.core.catalog import Catalog, CatalogVersion
 from matcher.core.engine import MatchResult, match
+from matcher.core.patient import load_patient
 from matcher.curation.loader import load_catalog
-from matcher.model.patient import Patient, load_patient
+from matcher.model.patient import Patient
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 23)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from matcher.core.engine import match
-from matcher.model.patient import load_patient
+from matcher.core.patient import load_patient
 from tests.conftest import TODAY
 
 CASES_DIR = Path(__file__).parent / "cases"

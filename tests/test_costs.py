@@ -20,10 +20,11 @@ from matcher.core.catalog import Catalog, CatalogVersion
 from matcher.core.costs import CostEstimate, CostModel, estimate
 from matcher.core.engine import match
 from matcher.core.entry import Entry
+from matcher.core.patient import load_patient
 from matcher.curation.loader import load_catalog, read_yaml
 from matcher.errors import CartmatchError
 from matcher.model.lexicon import Lexicon
-from matcher.model.patient import Patient, load_patient
+from matcher.model.patient import Patient
 
 TODAY = date(2026, 11, 23)
 FIGURE_KEYS = ({"low", "high"}, {"cap_cny"})

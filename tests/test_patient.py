@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
+from matcher.core.patient import load_patient
 from matcher.errors import ProfileError
-from matcher.model.patient import Ihc, load_patient, parse_antigen_value, parse_profile
+from matcher.model.patient import Ihc, parse_antigen_value, parse_profile
 from tests.conftest import TODAY
 
 

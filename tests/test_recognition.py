@@ -167,7 +167,7 @@ def test_no_disease_outside_the_catalog_yields_an_eligible_or_possible_option(ca
     """Every wording of a disease no cohort treats (or of none at all) ranks no option that
     could send a family on: nothing eligible or possible."""
     from matcher.core.engine import match
-    from matcher.model.patient import load_patient
+    from matcher.core.patient import load_patient
     from tests.conftest import TODAY
 
     lex = catalog.lexicon

@@ -351,7 +351,7 @@ def test_diff_shows_sources_without_writing_or_a_past_refresh(runner, built):
 
 def _save_referrals(db_path: Path, profiles: dict[str, dict]) -> None:
     from matcher.core.engine import match
-    from matcher.model.patient import load_patient
+    from matcher.core.patient import load_patient
 
     catalog = open_catalog(db_path)
     conn = sqlite3.connect(db_path)

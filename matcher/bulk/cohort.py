@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from matcher.bulk.columns import Factorize, pack
+from matcher.core.patient import load_patient
 from matcher.model.lexicon import Lexicon
-from matcher.model.patient import Patient, Profile, load_patient
+from matcher.model.patient import Patient, Profile
 from matcher.model.values import FLAGS, lab_key
 
 EMPTY_ROW = "empty row"

@@ -21,8 +21,9 @@ import pandas as pd
 
 from matcher.bulk.cohort import EMPTY_ROW, Cells
 from matcher.core.catalog import Catalog
+from matcher.core.patient import load_patient
 from matcher.errors import ProfileError
-from matcher.model.patient import Patient, load_patient
+from matcher.model.patient import Patient
 
 NO_OPTION, REJECTED = "no_option", "rejected"
 #: The status of a referral whose diagnosis could not be read: nothing is ranked for it.

@@ -136,7 +136,7 @@ def match(
     """
     from matcher.core.engine import match as run_match
     from matcher.core.intake import assignments, merge, read_profile
-    from matcher.model.patient import load_patient
+    from matcher.core.patient import load_patient
     from matcher.render.match import match_markdown, match_table, to_json
 
     if profile is None and not any(v for v in fields.values() if v not in (None, ())):

@@ -1,7 +1,7 @@
 """Read a referral profile from a JSON file, stdin or command-line assignments.
 
 An adapter at the edge: it turns bytes and flags into the raw mapping that
-`matcher.model.patient.load_patient` validates. Errors name the file, line and column.
+`matcher.core.patient.load_patient` validates. Errors name the file, line and column.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ def _split(option: str) -> tuple[str, str]:
 
 def _options_now(profile: dict[str, Any], catalog: Catalog, today: date, include_all: bool):
     from matcher.core.engine import hidden_reason, match
-    from matcher.model.patient import load_patient
+    from matcher.core.patient import load_patient
 
     raw = {k: v for k, v in profile.items() if k not in _DERIVED_KEYS}
     patient, _ = load_patient(raw, catalog.lexicon, today, source="saved referral")
