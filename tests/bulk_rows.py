@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matcher.bulk.cohort import Cells, Checker, Cohort
+from matcher.bulk.checker import Checker
+from matcher.bulk.cohort import Cells, Cohort
 from matcher.bulk.frame import Loaded, is_empty, load_row, raw_referral_id, record_of
 from matcher.core.catalog import Catalog
 from matcher.model.patient import Patient

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-import matcher.bulk.cohort as cohort_module
+import matcher.bulk.checker as cohort_module
 from matcher.bulk.cohort import EMPTY_ROW
 from tests.bulk_rows import REFERRALS, Checked, check, input_of
 

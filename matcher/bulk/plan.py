@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matcher.bulk.cohort import Cells, Checker, Cohort, joined
+from matcher.bulk.checker import Checker
+from matcher.bulk.cohort import Cells, Cohort, joined
 from matcher.bulk.columns import OptionColumns, Shown
 from matcher.bulk.frame import (
     DIAGNOSIS_UNRECOGNISED,
