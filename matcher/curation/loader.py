@@ -19,7 +19,7 @@ from matcher.core.entry import Entry
 from matcher.core.safety import SafetyLayer
 from matcher.criteria import KINDS, criterion_kind
 from matcher.errors import CatalogError
-from matcher.model.base import Frozen, did_you_mean, dotted
+from matcher.model.base import Frozen, did_you_mean, first_error
 from matcher.model.cost_model import CostModel
 from matcher.model.lexicon import Lexicon
 from matcher.model.ranking import RankingPolicy
@@ -77,16 +77,15 @@ def validate(model: Any, data: Any, path: Path) -> Any:
             return model.model_validate(data)
         return TypeAdapter(model).validate_python(data)
     except ValidationError as error:
-        err = error.errors(include_url=False, include_input=False)[0]
-        loc = dotted(err["loc"])
-        line = _line_of(path, err["loc"])
+        problem = first_error(error)
+        line = _line_of(path, problem.loc)
         where = f" line {line}" if line else ""
-        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+        more = f" (and {problem.others} more)" if problem.others else ""
         raise CatalogError(
-            f"{path}{where}, at {loc or 'top level'}: {err['msg']}{more}; fix the file and run "
-            "`cartmatch catalog validate`",
+            f"{path}{where}, at {problem.where or 'top level'}: {problem.msg}{more}; fix the file "
+            "and run `cartmatch catalog validate`",
             path=str(path),
-            location=loc,
+            location=problem.where,
         ) from None
 
 

@@ -42,7 +42,7 @@ from matcher.core.entry import Entry
 from matcher.curation.importers import Checker, EntryData, Outcome, State
 from matcher.curation.loader import check_references, entry_files, load_entry
 from matcher.errors import CatalogError, StoreError
-from matcher.model.base import digest, dotted
+from matcher.model.base import digest, first_error
 from matcher.paths import files_hash
 
 PAUSE_ENV = "CARTMATCH_TEST_PAUSE_AFTER_WRITES"
@@ -87,10 +87,10 @@ def checker(catalog: Catalog) -> Checker:
         try:
             entry = Entry.model_validate(data)
         except ValidationError as error:
-            err = error.errors(include_url=False, include_input=False)[0]
-            loc = dotted(err["loc"]) or "top level"
+            problem = first_error(error)
+            loc = problem.where or "top level"
             raise CatalogError(
-                f"{where}, field {loc}: {err['msg']}; fix the source and run the refresh again",
+                f"{where}, field {loc}: {problem.msg}; fix the source and run the refresh again",
                 location=loc,
             ) from None
         check_references(entry, catalog.lexicon, Path(where))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from rapidfuzz import fuzz, process, utils
@@ -47,13 +49,55 @@ def dotted(loc: Iterable[object]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def first_error_lines(error: ValidationError, limit: int = 5) -> list[str]:
-    """`dotted.location: message` lines for the first few errors of a ValidationError."""
-    lines = []
-    for err in error.errors(include_url=False, include_input=False)[:limit]:
-        where = dotted(err["loc"]) or "(top level)"
-        lines.append(f"{where}: {err['msg']}")
-    return lines
+#: Location parts pydantic adds for a validator or a union member: not a field's name.
+_TAGS = ("function-after", "literal[")
+
+
+@dataclass(frozen=True)
+class FirstError:
+    """The first error of a pydantic ValidationError, in the parts every message is made of.
+
+    Each caller words the sentence around them: which file, row or profile field, and what to
+    do next differ from one to another.
+    """
+
+    loc: tuple[int | str, ...]
+    """Where, as pydantic gives it (validator and union tags included)."""
+    msg: str
+    """pydantic's message; a validator's own ValueError reads "Value error, ..."."""
+    input: Any
+    others: int
+    """How many more errors the ValidationError holds."""
+
+    @property
+    def where(self) -> str:
+        """The dotted location, empty at the top level."""
+        return dotted(self.loc)
+
+    def field(self, depth: int | None = None) -> str:
+        """The dotted location without pydantic's tags, its first `depth` parts only."""
+        parts = [str(part) for part in self.loc if not str(part).startswith(_TAGS)]
+        return ".".join(parts[:depth])
+
+    @property
+    def reason(self) -> str:
+        """The message without pydantic's "Value error, " prefix."""
+        return self.msg.removeprefix("Value error, ")
+
+    @property
+    def got(self) -> str:
+        """' (got X)' for a single input value; empty for none, a mapping or a list."""
+        shown = self.input
+        return (
+            f" (got {shown!r})" if shown is not None and not isinstance(shown, dict | list) else ""
+        )
+
+
+def first_error(error: ValidationError) -> FirstError:
+    """The first of a ValidationError's errors, and how many more there are."""
+    errors = error.errors(include_url=False)
+    first = errors[0]
+    return FirstError(tuple(first["loc"]), first["msg"], first.get("input"), len(errors) - 1)
 
 
 def digest(text: str) -> str:

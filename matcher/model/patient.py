@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from matcher.errors import ProfileError
-from matcher.model.base import Frozen, did_you_mean
+from matcher.model.base import Frozen, did_you_mean, first_error
 from matcher.model.values import (
     FLAGS,
     KNOWN_LABS,
@@ -271,7 +271,10 @@ def parse_profile(raw: Any, *, source: str = "profile") -> Profile:
     try:
         return Profile.model_validate(raw)
     except ValidationError as error:
-        raise ProfileError(_profile_message(error, source), field=_field_of(error)) from None
+        problem = first_error(error)
+        field = problem.field(depth=2)
+        message = f"field '{field}': {problem.reason}{problem.got}" if field else problem.reason
+        raise ProfileError(f"{source}: {message}", field=problem.where or None) from None
 
 
 def _check_text(raw: Mapping[str, Any], source: str) -> None:
@@ -298,11 +301,10 @@ def _check_antigen_values(antigens: Any, source: str) -> None:
         try:
             parse_antigen_result(value)
         except ValidationError as error:
-            err = error.errors(include_url=False)[0]
-            part = ".".join(str(p) for p in err["loc"])
+            problem = first_error(error)
             raise ProfileError(
-                f"{source}: field 'antigens.{name}': {part} {err['msg'].lower()} "
-                f"(got {err.get('input')!r})",
+                f"{source}: field 'antigens.{name}': {problem.where} {problem.msg.lower()} "
+                f"(got {problem.input!r})",
                 field=f"antigens.{name}",
             ) from None
         except ValueError as error:
@@ -332,19 +334,3 @@ def _check_lab_values(labs: Any, source: str) -> None:
                 raise ProfileError(
                     f"{source}: field 'labs.{key}': {error}", field=f"labs.{key}"
                 ) from None
-
-
-def _field_of(error: ValidationError) -> str | None:
-    errs = error.errors(include_url=False)
-    return ".".join(str(p) for p in errs[0]["loc"]) if errs and errs[0]["loc"] else None
-
-
-def _profile_message(error: ValidationError, source: str) -> str:
-    err = error.errors(include_url=False)[0]
-    loc = [str(p) for p in err["loc"] if not str(p).startswith(("function-after", "literal["))]
-    msg = err["msg"].removeprefix("Value error, ")
-    if not loc:
-        return f"{source}: {msg}"
-    shown = err.get("input")
-    got = f" (got {shown!r})" if shown is not None and not isinstance(shown, dict | list) else ""
-    return f"{source}: field '{'.'.join(loc[:2])}': {msg}{got}"

@@ -21,12 +21,6 @@ def to_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
 
 
-def money(value: float | None, currency: str = "CNY") -> str:
-    if value is None:
-        return "unknown"
-    return f"{currency} {value:,.0f}"
-
-
 def cost_range(cost: dict[str, Any], currency: str = "CNY") -> str:
     """'CNY 1,150,000–1,600,000 (USD 159,722–222,222)' or the USD-only form."""
     if cost.get("low") is None:

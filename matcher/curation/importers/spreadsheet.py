@@ -52,7 +52,6 @@ from matcher.errors import CatalogError
 from matcher.model.base import did_you_mean
 from matcher.model.facts import EntryStatus
 
-SUFFIXES = {".csv", ".xlsx", ".xlsm"}
 META_COLUMNS = ("id", "source", "source_url", "as_of", "indication")
 CHANGE_COLUMNS = ("list_price_cny", "price_unit", "status", "sites", "sponsor", "manufacturing")
 _STATUSES = get_args(EntryStatus)
@@ -359,4 +358,4 @@ def _changed(row: dict[str, str]) -> list[str]:
     return [c for c in CHANGE_COLUMNS if row.get(c)]
 
 
-__all__ = ["CHANGE_COLUMNS", "SUFFIXES", "apply_row", "import_sheet", "read_sheet"]
+__all__ = ["CHANGE_COLUMNS", "apply_row", "import_sheet", "read_sheet"]
