@@ -298,18 +298,7 @@ class OptionColumns:
         """The rows this option is shown on, and the text of each distinct signature."""
         columns = [f(c) for f in self.criteria]
         k = len(columns)
-        states = [col.out.astype(np.int64) * 2 + col.rec for col in columns]
-        if k <= 20:
-            key = np.zeros(c.n, np.int64)
-            for s in states:
-                key = key * 8 + s
-            inverse, distinct = factorize(key)
-            keys = [int(v) for v in distinct]
-        else:  # too many criteria to pack in 64 bits: key on the tuple
-            tuples = list(zip(*(s.tolist() for s in states), strict=True))
-            keys = sorted(set(tuples))
-            where = {t: i for i, t in enumerate(keys)}
-            inverse = np.array([where[t] for t in tuples], dtype=np.int64)
+        inverse, keys = _states(columns, c.n, factorize)
         status = np.empty(len(keys), np.int8)
         for i, value in enumerate(keys):
             if value not in self.statuses:
@@ -364,6 +353,22 @@ class OptionColumns:
             fit=fit,
         )
         return with_tier(option, policy).tier, [v.id for v in option.excluded_by]
+
+
+def _states(columns: list[Column], n: int, factorize: Factorize) -> tuple[np.ndarray, list[Any]]:
+    """Per row a code into the distinct states of the top-level criteria, and each state
+    (packed in an int, 3 bits a criterion, or a tuple when there are too many)."""
+    states = [col.out.astype(np.int64) * 2 + col.rec for col in columns]
+    if len(columns) <= 20:
+        key = np.zeros(n, np.int64)
+        for s in states:
+            key = key * 8 + s
+        inverse, distinct = factorize(key)
+        return inverse, [int(v) for v in distinct]
+    tuples = list(zip(*(s.tolist() for s in states), strict=True))
+    keys = sorted(set(tuples))
+    where = {t: i for i, t in enumerate(keys)}
+    return np.array([where[t] for t in tuples], dtype=np.int64), keys
 
 
 def _decode(value: Any, k: int) -> tuple[int, ...]:

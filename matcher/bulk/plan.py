@@ -190,9 +190,7 @@ class Plan:
             return [get(o) for o in self.options] + [None], option
 
         statuses = [*lookup("status")[:-1], NO_OPTION, REJECTED, DIAGNOSIS_UNRECOGNISED]
-        status = np.where(option >= 0, gid, len(table))
-        status[np.isin(row, bad)] = len(table) + 1
-        status[np.isin(row, np.flatnonzero(unread))] = len(table) + 2
+        status = _status_codes(option, gid, row, bad, np.flatnonzero(unread), len(table))
         reason = np.full(len(row), None, dtype=object)
         single = (option < 0) & ~np.isin(row, bad)
         reason[single] = self._reasons(c, row[single])
@@ -249,6 +247,22 @@ def _ranked(
     starts = np.flatnonzero(first)
     rank = np.arange(len(pos)) - np.repeat(starts, np.diff(np.r_[starts, len(pos)])) + 1
     return table, option_of, pos, gid, rank
+
+
+def _status_codes(
+    option: np.ndarray,
+    gid: np.ndarray,
+    row: np.ndarray,
+    bad: np.ndarray,
+    unread: np.ndarray,
+    texts: int,
+) -> np.ndarray:
+    """Per output row its status as an index into the option texts' statuses, followed by
+    no option, rejected and diagnosis unrecognised."""
+    status = np.where(option >= 0, gid, texts)
+    status[np.isin(row, bad)] = texts + 1
+    status[np.isin(row, unread)] = texts + 2
+    return status
 
 
 def _per_row(c: Cohort) -> dict[str, np.ndarray]:

@@ -22,7 +22,7 @@ from matcher.bulk.frame import (
     saved_referrals,
     split_result,
 )
-from matcher.bulk.readers import Chunk, open_source
+from matcher.bulk.readers import Chunk, Source, open_source
 from matcher.bulk.screening import EMPTY_ROW, screen_chunk
 from matcher.bulk.writers import Writer
 from matcher.core.catalog import Catalog
@@ -132,18 +132,7 @@ def run_screen(
         raise CartmatchError(f"engine '{settings.engine}': use one of {', '.join(ENGINES)}")
     source = open_source(input_path, settings.encoding)
     _distinct_paths(input_path, output, errors)
-    summary = Summary(
-        input=str(input_path),
-        output=str(output),
-        errors=str(errors),
-        format=source.format,
-        encoding=source.encoding,
-        sha256=source.sha256,
-        catalog_version=catalog.version.version,
-        today=settings.today.isoformat(),
-        include_all=settings.include_all,
-        engine=settings.engine,
-    )
+    summary = _summary(source, output, errors, catalog, settings)
     statuses: Counter[str] = Counter()
     with ExitStack() as stack:
         runs = _open_run(stack, db_path, summary) if settings.save else None
@@ -172,6 +161,23 @@ def run_screen(
         if runs is not None:
             runs.finish(summary.run_id, *_saved(summary))
     return summary
+
+
+def _summary(
+    source: Source, output: Path, errors: Path, catalog: Catalog, settings: Settings
+) -> Summary:
+    return Summary(
+        input=str(source.path),
+        output=str(output),
+        errors=str(errors),
+        format=source.format,
+        encoding=source.encoding,
+        sha256=source.sha256,
+        catalog_version=catalog.version.version,
+        today=settings.today.isoformat(),
+        include_all=settings.include_all,
+        engine=settings.engine,
+    )
 
 
 def _distinct_paths(input_path: Path, output: Path, errors: Path) -> None:
