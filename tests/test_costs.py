@@ -17,12 +17,14 @@ import pytest
 from pydantic import ValidationError
 
 from matcher.core.catalog import Catalog, CatalogVersion
-from matcher.core.costs import CostEstimate, CostModel, estimate
+from matcher.core.cost_estimate import CostEstimate
+from matcher.core.costs import estimate
 from matcher.core.engine import match
 from matcher.core.entry import Entry
 from matcher.core.patient import load_patient
 from matcher.curation.loader import load_catalog, read_yaml
 from matcher.errors import CartmatchError
+from matcher.model.cost_model import CostModel
 from matcher.model.lexicon import Lexicon
 from matcher.model.patient import Patient
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from matcher.core.cost_estimate import CostEstimate, CostLine, ScenarioTotal, over_budget
 from matcher.core.entry import Entry, Indication
 from matcher.errors import CartmatchError
 from matcher.model.base import did_you_mean
@@ -31,103 +32,6 @@ from matcher.model.patient import Patient, Profile
 
 CONFIDENCE_ORDER: tuple[Confidence, ...] = ("low", "medium", "high")
 SEVERAL_INFUSIONS = "several_infusions"
-
-
-# --------------------------------------------------------------------------- the estimate
-
-
-@dataclass(frozen=True)
-class CostLine:
-    """One priced line of an estimate, in its track's currency, with USD alongside."""
-
-    name: str
-    label: str
-    low: float
-    high: float
-    currency: str
-    usd_low: float
-    usd_high: float
-    sources: tuple[str, ...]
-    date: str | None
-    confidence: str
-    basis: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return _plain(self)
-
-
-@dataclass(frozen=True)
-class ScenarioTotal:
-    """A named alternative total: the uncomplicated total plus `adds`."""
-
-    name: str
-    label: str
-    adds: tuple[str, ...]
-    low: float
-    high: float
-    usd_low: float
-    usd_high: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return _plain(self)
-
-
-@dataclass(frozen=True)
-class CostEstimate:
-    """The cost of one option. `low`/`high` are the total in CNY (the ranking uses `low`)."""
-
-    track: str
-    currency: str
-    low: float | None
-    high: float | None
-    usd_low: float | None
-    usd_high: float | None
-    components: list[CostLine] = field(default_factory=list)
-    track_label: str = ""
-    drug_share: float | None = None
-    """Drug / total at the midpoints of the ranges."""
-    drug_basis: str = "track_default"
-    """list_price (the entry's own), price_band (assumed, low confidence), track_default, or
-    unknown (a filed product with no price of its own: no total is given)."""
-    confidence: str = "low"
-    price_known: bool = False
-    scenario: str | None = None
-    """The scenario folded into this total, if one was asked for."""
-    scenarios: list[ScenarioTotal] = field(default_factory=list)
-    us_reference: dict[str, Any] = field(default_factory=dict)
-    insurance: dict[str, Any] = field(default_factory=dict)
-    fx_rate: float | None = None
-    fx_date: str | None = None
-    fx_sources: tuple[str, ...] = ()
-    budget_cny: float | None = None
-    over_budget: bool | None = None
-    """True when the low estimate exceeds the patient's budget (flagged, never hidden)."""
-    notes: list[str] = field(default_factory=list)
-    track_note: str | None = None
-    """How the track's figures are built (the same for every option on the track)."""
-    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Every source id cited above -> title, url, date."""
-
-    def scenario_total(self, name: str) -> ScenarioTotal | None:
-        return next((s for s in self.scenarios if s.name == name), None)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON shape: every field, amounts in CNY with USD alongside."""
-        return _plain(self)
-
-    def converted(self, currency: str) -> dict[str, Any]:
-        """as_dict() with low/high of the total, lines and scenarios in CNY or USD."""
-        data = self.as_dict()
-        if currency.upper() == "CNY":
-            return data
-        if currency.upper() != "USD":
-            raise CartmatchError(f"currency must be CNY or USD, not '{currency}'")
-        data["currency"] = "USD"
-        for item in [data, *data["components"], *data["scenarios"]]:
-            item["low"], item["high"] = item["usd_low"], item["usd_high"]
-            if "currency" in item:
-                item["currency"] = "USD"
-        return data
 
 
 def estimate(
@@ -145,17 +49,11 @@ def estimate(
     scenario (bridging, severe_crs_icans, extended_stay, complicated, several_infusions) into
     the total. Bridging is in the total when the patient's disease_tempo is rapid.
     """
-    if fx is not None and not (math.isfinite(fx) and fx > 0):
-        raise CartmatchError(f"the exchange rate must be a positive number, not {fx}")
-    rate = fx or model.fx_cny_per_usd
+    rate = _rate(fx, model)
     track_name, track = model.track_for(entry.track)
     profile = patient.profile if patient else None
-    rapid = indication.bridging_required or (
-        profile is not None and profile.disease_tempo == "rapid"
-    )
     drug, drug_basis = _drug(entry, track)
-    parts = [drug, *(c for c in track.components if c.when == "always" or rapid)]
-    base = [_line(c, rate) for c in parts]
+    base = [_line(c, rate) for c in _pathway(drug, track, indication, profile)]
     unit_unknown = entry.price is not None and entry.price.unit == "unknown"
     extra = _scenario_additions(model, track, indication, drug, rate, unit_unknown)
     base += _chosen(scenario, extra, base)
@@ -179,11 +77,29 @@ def estimate(
         scenario=scenario,
         scenarios=_alternatives(model, base, extra, rate),
         budget_cny=budget,
-        over_budget=None if budget is None else low > budget,
+        over_budget=over_budget(low, budget),
         notes=_notes(base[0], drug_basis, profile, track, indication.bridging_required),
         track_note=track.note,
         **_context(entry, track, model, profile, base, rate),
     )
+
+
+def _rate(fx: float | None, model: CostModel) -> float:
+    """CNY per USD: `fx` when given (a positive number), else the model's rate."""
+    if fx is not None and not (math.isfinite(fx) and fx > 0):
+        raise CartmatchError(f"the exchange rate must be a positive number, not {fx}")
+    return fx or model.fx_cny_per_usd
+
+
+def _pathway(
+    drug: Component, track: CostTrack, indication: Indication, profile: Profile | None
+) -> list[Component]:
+    """The drug and the track's care pathway, with bridging when the regimen includes it for
+    every patient or the disease is rapid."""
+    rapid = indication.bridging_required or (
+        profile is not None and profile.disease_tempo == "rapid"
+    )
+    return [drug, *(c for c in track.components if c.when == "always" or rapid)]
 
 
 def _unpriced(
@@ -432,15 +348,6 @@ def _sources(entry: Entry, model: CostModel, cited: Iterable[Iterable[str]]) -> 
         if found is not None:
             out[source_id] = found.model_dump(exclude_none=True)
     return out
-
-
-def _plain(obj: Any) -> Any:
-    """Dataclasses, tuples and lists as JSON-ready dicts and lists."""
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
-    if isinstance(obj, list | tuple):
-        return [_plain(item) for item in obj]
-    return obj
 
 
 def _total(lines: list[CostLine]) -> tuple[float, float]:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from matcher.core.catalog import Catalog, CatalogVersion
-from matcher.core.costs import CostEstimate, estimate
+from matcher.core.cost_estimate import CostEstimate
+from matcher.core.costs import estimate
 from matcher.core.entry import Entry, Indication
 from matcher.criteria import Context, union
 from matcher.criteria.node import safety_inputs
