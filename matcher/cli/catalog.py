@@ -122,7 +122,6 @@ def refresh(
       cartmatch catalog refresh catalog/ --prune --apply
     """
     from matcher.curation.refresh import apply_plan, plan_refresh
-    from matcher.render.catalog import callbacks_text, diff_text
 
     reference = reference_date(today)
     plan = plan_refresh(list(sources), app.catalog(), prune=prune, today=reference)
@@ -134,9 +133,17 @@ def refresh(
         data["referrals"] = _callbacks(app, reference)
     if fmt == "json":
         _echo_json(data)
-        return
+    else:
+        _echo_refresh(data)
+
+
+def _echo_refresh(data: dict[str, Any]) -> None:
+    """A refresh as text: the diff, then what was applied (and who to call back) or that
+    nothing was written."""
+    from matcher.render.catalog import callbacks_text, diff_text
+
     click.echo(diff_text(data))
-    if do_apply:
+    if data["applied"]:
         click.echo(
             f"Applied as refresh {data['refresh_id']} (catalog version "
             f"{data['catalog_version']}); `cartmatch catalog rollback "

@@ -13,77 +13,66 @@ from matcher.errors import NotFoundError
 FORMATS = click.Choice(["table", "json", "markdown"])
 
 
+#: Yes/no profile fields as --X/--no-X flags: (flags, field, help).
+_YES_NO = (
+    ("--cns/--no-cns", "cns_involvement", "CNS involvement."),
+    ("--prior-allo/--no-prior-allo", "prior_allo_sct", "Prior allogeneic stem-cell transplant."),
+    ("--infection/--no-infection", "active_infection", "Active infection."),
+    ("--pregnant/--not-pregnant", "pregnant", "Pregnancy."),
+    ("--breastfeeding/--not-breastfeeding", "breastfeeding", "Breastfeeding."),
+    (
+        "--gvhd/--no-gvhd",
+        "active_gvhd",
+        "Active graft-versus-host disease (after an allogeneic transplant).",
+    ),
+)
+
+#: One option per profile field, in the order --help lists them.
+PROFILE_OPTIONS = (
+    click.option("--referral-id", help="Your own id for the referral."),
+    click.option("--diagnosis", help='Free text, English or Chinese ("DLBCL", "胃癌").'),
+    click.option("--indication", help="Canonical disease code (rules/vocab/diseases.yaml)."),
+    click.option(
+        "--antigen",
+        "antigens",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="positive, negative or PERCENT%:INTENSITY+ (CLDN18.2=60%:2+), with the test date "
+        "if known (CD19='negative 2026-09-15'). Repeatable.",
+    ),
+    click.option("--prior-lines", type=int, help="Prior lines of systemic therapy."),
+    click.option(
+        "--prior-therapy",
+        "prior_therapies",
+        multiple=True,
+        help="A prior therapy, dated if known (ibrutinib, 'axi-cel 2025-03'). Repeatable.",
+    ),
+    click.option(
+        "--status",
+        "disease_status",
+        help="newly_diagnosed, relapsed, refractory or remission (aliases: r/r, progressive).",
+    ),
+    click.option("--setting", help="adjuvant (resected) or advanced (metastatic) solid tumour."),
+    click.option("--stage", help="Stage with its system: MGFA IIIb, BCLC C, CNLC IIa, IV."),
+    click.option("--age", type=int, help="Age in years."),
+    click.option("--dob", "date_of_birth", help="Date of birth (YYYY-MM-DD)."),
+    click.option("--sex", help="female, male or other."),
+    click.option("--ecog", type=int, help="ECOG performance status 0-4."),
+    *(click.option(flags, field, default=None, help=text) for flags, field, text in _YES_NO),
+    click.option(
+        "--lab",
+        "labs",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="A lab value (egfr=60, lvef=55, child_pugh=A6, sledai=10). Repeatable.",
+    ),
+    click.option("--tempo", "disease_tempo", help="stable or rapid (rapid adds bridging cost)."),
+    click.option("--budget-cny", type=float, help="Budget in CNY; options above it are flagged."),
+)
+
+
 def _profile_options(func: Any) -> Any:
-    options = [
-        click.option("--referral-id", help="Your own id for the referral."),
-        click.option("--diagnosis", help='Free text, English or Chinese ("DLBCL", "胃癌").'),
-        click.option("--indication", help="Canonical disease code (rules/vocab/diseases.yaml)."),
-        click.option(
-            "--antigen",
-            "antigens",
-            multiple=True,
-            metavar="NAME=VALUE",
-            help="positive, negative or PERCENT%:INTENSITY+ (CLDN18.2=60%:2+), with the test date "
-            "if known (CD19='negative 2026-09-15'). Repeatable.",
-        ),
-        click.option("--prior-lines", type=int, help="Prior lines of systemic therapy."),
-        click.option(
-            "--prior-therapy",
-            "prior_therapies",
-            multiple=True,
-            help="A prior therapy, dated if known (ibrutinib, 'axi-cel 2025-03'). Repeatable.",
-        ),
-        click.option(
-            "--status",
-            "disease_status",
-            help="newly_diagnosed, relapsed, refractory or remission (aliases: r/r, progressive).",
-        ),
-        click.option(
-            "--setting", help="adjuvant (resected) or advanced (metastatic) solid tumour."
-        ),
-        click.option("--stage", help="Stage with its system: MGFA IIIb, BCLC C, CNLC IIa, IV."),
-        click.option("--age", type=int, help="Age in years."),
-        click.option("--dob", "date_of_birth", help="Date of birth (YYYY-MM-DD)."),
-        click.option("--sex", help="female, male or other."),
-        click.option("--ecog", type=int, help="ECOG performance status 0-4."),
-        click.option("--cns/--no-cns", "cns_involvement", default=None, help="CNS involvement."),
-        click.option(
-            "--prior-allo/--no-prior-allo",
-            "prior_allo_sct",
-            default=None,
-            help="Prior allogeneic stem-cell transplant.",
-        ),
-        click.option(
-            "--infection/--no-infection", "active_infection", default=None, help="Active infection."
-        ),
-        click.option("--pregnant/--not-pregnant", "pregnant", default=None, help="Pregnancy."),
-        click.option(
-            "--breastfeeding/--not-breastfeeding",
-            "breastfeeding",
-            default=None,
-            help="Breastfeeding.",
-        ),
-        click.option(
-            "--gvhd/--no-gvhd",
-            "active_gvhd",
-            default=None,
-            help="Active graft-versus-host disease (after an allogeneic transplant).",
-        ),
-        click.option(
-            "--lab",
-            "labs",
-            multiple=True,
-            metavar="NAME=VALUE",
-            help="A lab value (egfr=60, lvef=55, child_pugh=A6, sledai=10). Repeatable.",
-        ),
-        click.option(
-            "--tempo", "disease_tempo", help="stable or rapid (rapid adds bridging cost)."
-        ),
-        click.option(
-            "--budget-cny", type=float, help="Budget in CNY; options above it are flagged."
-        ),
-    ]
-    for option in reversed(options):
+    for option in reversed(PROFILE_OPTIONS):
         func = option(func)
     return func
 

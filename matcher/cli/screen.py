@@ -75,13 +75,8 @@ def screen(
     output: Path,
     errors: Path | None,
     no_save: bool,
-    encoding: str | None,
-    include_all: bool,
     today: Any,
-    fx: float | None,
-    engine: str,
-    scheduler: str | None,
-    chunk_rows: int,
+    **how: Any,
 ) -> None:
     """Screen a file of referrals: one row per referral and option, ranked.
 
@@ -103,23 +98,15 @@ def screen(
     """
     from matcher.bulk.run import Settings, run_screen
 
-    settings = Settings(
-        today=reference_date(today),
-        fx=fx,
-        include_all=include_all,
-        encoding=encoding,
-        engine=engine,
-        scheduler=scheduler,
-        chunk_rows=chunk_rows,
-        save=not no_save,
-    )
+    # `how`: --fx, --all, --encoding, --engine, --scheduler and --chunk-rows, named as in Settings.
+    settings = Settings(today=reference_date(today), save=not no_save, **how)
     errors = errors or output.with_name(f"{output.stem}.errors.csv")
-
-    def progress(rows: int, seconds: float) -> None:
-        click.echo(f"... {rows:,} rows in {seconds:.0f} s", err=True)
-
     summary = run_screen(
-        input_path, output, errors, app.catalog(), settings, db_path=app.path(), progress=progress
+        input_path, output, errors, app.catalog(), settings, db_path=app.path(), progress=_progress
     )
     for line in summary.lines():
         click.echo(line, err=True)
+
+
+def _progress(rows: int, seconds: float) -> None:
+    click.echo(f"... {rows:,} rows in {seconds:.0f} s", err=True)
