@@ -110,6 +110,23 @@ def rollback(db_path: Path, refresh_id: int) -> dict[str, Any]:
     return done
 
 
+def _undone(conn: sqlite3.Connection) -> tuple[set[int], set[int]]:
+    """Refreshes that were rolled back with the rollbacks that undid them (together they
+    changed nothing, so they do not stand in the way of rolling back an earlier refresh), and
+    the rolled-back ones alone."""
+    undone: set[int] = set()
+    targets: set[int] = set()
+    rows = conn.execute("SELECT id, diff FROM refreshes WHERE kind = 'rollback' ORDER BY id DESC")
+    for rid, diff in rows.fetchall():
+        if rid in undone:
+            continue  # this rollback was itself rolled back: what it undid stands again
+        target = _loads(diff).get("rollback_of")
+        if target is not None:
+            undone |= {rid, int(target)}
+            targets.add(int(target))
+    return undone, targets
+
+
 def _restore_plan(conn: sqlite3.Connection, refresh_id: int) -> list[tuple[str, str | None]]:
     """(entry id, body to restore or None to remove) for every entry the refresh touched."""
     touched = conn.execute(
@@ -119,13 +136,24 @@ def _restore_plan(conn: sqlite3.Connection, refresh_id: int) -> list[tuple[str, 
     ).fetchall()
     if not touched:
         raise CatalogError(f"refresh {refresh_id} changed no entry: there is nothing to roll back")
+    undone, rolled_back = _undone(conn)
+    if refresh_id in rolled_back:
+        raise CatalogError(
+            f"refresh {refresh_id} has already been rolled back; `cartmatch catalog history` "
+            "shows the log"
+        )
     plan = []
     for entry_id, version in touched:
-        later = conn.execute(
-            "SELECT min(refresh_id) FROM entry_versions WHERE entry_id = ? AND version > ? "
-            "AND refresh_id != ?",
-            [entry_id, version, refresh_id],
-        ).fetchone()[0]
+        later_ids = [
+            rid
+            for (rid,) in conn.execute(
+                "SELECT DISTINCT refresh_id FROM entry_versions WHERE entry_id = ? AND "
+                "version > ? AND refresh_id != ? ORDER BY refresh_id",
+                [entry_id, version, refresh_id],
+            )
+            if rid not in undone
+        ]
+        later = later_ids[-1] if later_ids else None
         if later is not None:
             raise CatalogError(
                 f"entry '{entry_id}' was changed again by refresh {later} after refresh "

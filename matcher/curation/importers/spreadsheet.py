@@ -33,6 +33,7 @@ Row numbers are the spreadsheet's own (the header is row 1). Chinese CSVs saved 
 from __future__ import annotations
 
 import copy
+import math
 import re
 from datetime import date
 from pathlib import Path
@@ -125,14 +126,28 @@ def _cell(value: Any) -> str:
 # -- parsing cells ---------------------------------------------------------------------------
 
 
+#: The highest list price a refresh sheet may set, in CNY: ten times the dearest CAR-T list
+#: price anywhere (about USD 500,000, CNY 3.6 million). A figure above it is a typo or a unit
+#: slip (fen for yuan), and would rank and cost every option that reaches the entry wrongly.
+MAX_PRICE_CNY = 36_000_000
+
+
 def parse_price(text: str) -> float:
     cleaned = re.sub(r"[,\s¥￥]|CNY|RMB|元", "", text, flags=re.I)
+    if len(cleaned) > 20:
+        raise RowError("list_price_cny", f"'{text[:30]}…' is too long to be a price")
     try:
         value = float(cleaned)
     except ValueError:
         raise RowError("list_price_cny", f"'{text}' is not a number") from None
-    if not value > 0:
+    if not math.isfinite(value) or not value > 0:
         raise RowError("list_price_cny", f"{text} is not a positive price")
+    if value > MAX_PRICE_CNY:
+        raise RowError(
+            "list_price_cny",
+            f"{text} is above CNY {MAX_PRICE_CNY:,}, ten times any CAR-T list price: check "
+            "the figure and its unit (yuan, not fen)",
+        )
     return value
 
 
