@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from matcher.errors import ProfileError
 from matcher.model.base import Frozen, did_you_mean, first_error
@@ -34,6 +34,7 @@ from matcher.model.values import (
     parse_bool,
     read_stage,
 )
+from matcher.model.written import day_of, plain, status_word, whole_number
 
 __all__ = [
     "KNOWN_LABS",
@@ -48,6 +49,11 @@ __all__ = [
     "parse_profile",
     "unflatten",
 ]
+
+#: A cycle count after a therapy: 'R-CHOP×6周期', 'R-ICE x2', 'DA-EPOCH 4 cycles', '6个疗程'.
+_CYCLES = re.compile(
+    r"(?:(?:\s+[xX]|\s*[×*])\s*\d+\s*(?:个)?(?:周期|疗程|cycles?)?|\s*\d+\s*(?:个)?(?:周期|疗程|cycles?))\s*$"
+)
 
 Sex = Literal["female", "male", "other"]
 DiseaseStatus = Literal["newly_diagnosed", "relapsed", "refractory", "remission"]
@@ -127,6 +133,7 @@ class Profile(Frozen):
     @field_validator("disease_status", mode="before")
     @classmethod
     def _status(cls, value: Any) -> Any:
+        value = status_word(value)  # 进展, 完全缓解; PR and SD are no status and raise
         if isinstance(value, str):
             key = value.strip().casefold().replace("-", " ").replace("_", " ")
             return STATUS_ALIASES.get(key, STATUS_ALIASES.get(value.strip().casefold(), value))
@@ -157,7 +164,8 @@ class Profile(Frozen):
     @classmethod
     def _sex(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return SEX_ALIASES.get(value.strip().casefold(), value.strip().casefold())
+            key = plain(value).casefold()
+            return SEX_ALIASES.get(key, key)
         return value
 
     @field_validator(*FLAGS, mode="before")
@@ -169,15 +177,23 @@ class Profile(Frozen):
     @classmethod
     def _therapies(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return [part.strip() for part in re.split(r"[;；\n]", value) if part.strip()]
+            value = [part.strip() for part in re.split(r"[;；、\n]", value) if part.strip()]
+        if isinstance(value, list):
+            # cycle counts say how much, not what: 'R-CHOP×6周期' is R-CHOP
+            return [_without_cycles(t) for t in value]
         return value
 
     @field_validator("age", "prior_lines", "ecog", mode="before")
     @classmethod
-    def _counts(cls, value: Any) -> Any:
+    def _counts(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, bool):
             raise ValueError("must be a whole number, not true or false")
-        return value
+        return whole_number(info.field_name or "", value)  # '５５岁', '2线', 'ECOG 1'
+
+    @field_validator("date_of_birth", mode="before")
+    @classmethod
+    def _born(cls, value: Any) -> Any:
+        return day_of(value)  # 2016/8/15, 2016年8月15日, 15/08/2016, Excel day numbers
 
     @field_validator("labs", mode="before")
     @classmethod
@@ -209,6 +225,12 @@ class Profile(Frozen):
         if self.breastfeeding and self.sex == "male":
             raise ValueError("breastfeeding is true but sex is male: correct one of them")
         return self
+
+
+def _without_cycles(therapy: Any) -> Any:
+    if not isinstance(therapy, str) or not _CYCLES.search(therapy):
+        return therapy
+    return _CYCLES.sub("", therapy).strip() or therapy
 
 
 def unflatten(raw: Mapping[str, Any]) -> dict[str, Any]:

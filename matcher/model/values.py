@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from matcher.model.base import Frozen
+from matcher.model.written import antigen_words, plain
 
 #: Oldest age a profile may give or a date of birth may imply.
 MAX_AGE = 120
@@ -91,7 +92,10 @@ STATUS_ALIASES = {
     "缓解": "remission",
 }
 #: Aliases that lose information; the engine warns so a coordinator can be precise.
-AMBIGUOUS_STATUS = {"r/r", "rr", "relapsed/refractory", "relapsed or refractory", "复发难治"}
+AMBIGUOUS_STATUS = {
+    "r/r", "rr", "relapsed/refractory", "relapsed or refractory",
+    "复发难治", "复发/难治", "复发或难治",
+}  # fmt: skip
 
 SEX_ALIASES = {
     "f": "female",
@@ -100,6 +104,8 @@ SEX_ALIASES = {
     "m": "male",
     "man": "male",
     "男": "male",
+    "女性": "female",
+    "男性": "male",
 }
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "有"}
 FALSE_WORDS = {"false", "no", "n", "0", "否", "无"}
@@ -151,7 +157,7 @@ def parse_antigen_value(raw: Any) -> AntigenValue:
         return Ihc.model_validate(dict(raw))
     if isinstance(raw, bool):
         return "positive" if raw else "negative"
-    text = str(raw).strip().casefold()
+    text = plain(str(raw)).casefold()
     if text in POSITIVE_WORDS:
         return "positive"
     if text in NEGATIVE_WORDS:
@@ -164,9 +170,15 @@ def parse_antigen_value(raw: Any) -> AntigenValue:
             percent=float(pct) if pct is not None else None,
             intensity=int(inten) if inten is not None else None,
         )
+    worded = antigen_words(str(raw))  # 强阳性, 弱阳性(10%), 阳性(+), (－), +++
+    if worded is not None:
+        kind, percent, intensity = worded
+        if kind == "negative" or (percent is None and intensity is None):
+            return kind  # type: ignore[return-value]
+        return Ihc(percent=percent, intensity=intensity)
     raise ValueError(
         f"'{raw}' is not an antigen result: use positive, negative, or percent:intensity "
-        "such as 60%:2+"
+        "such as 60%:2+ (or 阳性, 阴性, 强阳性, 弱阳性, +++)"
     )
 
 
