@@ -292,11 +292,13 @@ def export(app: App, folder: Path) -> None:
     )
 
 
-def _duration(ctx: click.Context, param: click.Parameter, value: str) -> int:
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
     """--older-than as days; a malformed or absurd threshold is a usage error (exit 2)."""
     from matcher.curation.export import parse_duration
     from matcher.errors import CatalogError
 
+    if value is None:
+        return None
     try:
         return parse_duration(value)
     except CatalogError as error:
@@ -307,27 +309,38 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str) -> int:
 @click.option(
     "--older-than",
     "days",
-    default="180d",
-    show_default=True,
     callback=_duration,
-    help="Age threshold: 180d, 26w, 6m or 1y (at most 100 years).",
+    help="One age limit for every kind of fact: 180d, 26w, 6m or 1y (at most 100 years). "
+    "Default: the limit of each kind in rules/freshness.yaml (prices and statuses 182 days, "
+    "sites and insurance 365).",
 )
 @click.option("--today", type=DATE, help="Reference date (default: today).")
 @_format_option
 @pass_app
-def stale(app: App, days: int, today: datetime | None, fmt: str) -> None:
-    """Entries with facts last verified longer ago than --older-than, oldest first.
+def stale(app: App, days: int | None, today: datetime | None, fmt: str) -> None:
+    """Facts older than their limit, by entry, oldest first.
+
+    Each fact is judged by its own date: its last_verified, else its as_of (a price) or
+    status_as_of (a site), else the newest date of its sources, else the entry's
+    last_verified.
 
     \b
-    Example:
+    Examples:
+      cartmatch catalog stale
       cartmatch catalog stale --older-than 180d --today 2027-06-01
     """
     from matcher.curation.export import stale_entries
     from matcher.render.catalog import stale_text
 
     reference = reference_date(today)
-    items = stale_entries(app.catalog(), days, reference)
+    catalog = app.catalog()
+    items = stale_entries(catalog, reference, days)
     if fmt == "json":
         _echo_json(items)
-    else:
-        click.echo(stale_text(items, days, reference.isoformat()))
+        return
+    limits = (
+        f"{days} days for every kind"
+        if days is not None
+        else ", ".join(f"{k} {n} days" for k, n in catalog.rules.freshness.limits_days.items())
+    )
+    click.echo(stale_text(items, limits, reference.isoformat()))

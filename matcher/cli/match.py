@@ -99,6 +99,11 @@ def _profile_options(func: Any) -> Any:
     show_default=True,
     help="Currency of the cost column.",
 )
+@click.option(
+    "--city",
+    help="Keep options with a site in this city (Shanghai, 北京); says how many were left out.",
+)
+@click.option("--province", help="Keep options with a site in this province (Guangdong, 湖北).")
 @click.option("--today", type=DATE, help="Reference date for ages (default: today).")
 @pass_app
 def match(
@@ -108,6 +113,8 @@ def match(
     include_all: bool,
     fx: float | None,
     currency: str,
+    city: str | None,
+    province: str | None,
     today: Any,
     **fields: Any,
 ) -> None:
@@ -122,9 +129,10 @@ def match(
       cartmatch match referral.json
       cartmatch match --diagnosis 胃癌 --antigen CLDN18.2=60%:2+ --antigen HER2=neg --prior-lines 2
       echo '{"diagnosis": "DLBCL", "prior_lines": 2}' | cartmatch match - --format json
+      cartmatch match --diagnosis "multiple myeloma" --prior-lines 3 --city Shanghai
     """
-    from matcher.core.engine import match as run_match
     from matcher.core.intake import assignments, merge, read_profile
+    from matcher.core.engine import match as run_match
     from matcher.core.patient import load_patient
     from matcher.render.match import match_markdown, match_table, to_json
 
@@ -139,13 +147,31 @@ def match(
     catalog = app.catalog()
     reference = reference_date(today)
     patient, warnings = load_patient(raw, catalog.lexicon, reference, source=_source_name(profile))
-    result = run_match(patient, catalog, warnings=warnings, include_all=include_all, fx=fx)
+    place = _place(catalog, city, province)
+    result = run_match(
+        patient,
+        catalog,
+        warnings=warnings,
+        include_all=include_all,
+        fx=fx,
+        place=place,
+        today=reference,
+    )
     if fmt == "json":
         click.echo(to_json(result.as_dict()))
     elif fmt == "markdown":
         click.echo(match_markdown(result, currency), nl=False)
     else:
         click.echo(match_table(result, currency))
+
+
+def _place(catalog: Any, city: str | None, province: str | None) -> Any:
+    """The place --city/--province name, or None when neither was given."""
+    if not city and not province:
+        return None
+    from matcher.core.places import site_cities
+
+    return catalog.places.place(city, province, site_cities(catalog.entries, catalog.places))
 
 
 def _source_name(profile: str | None) -> str:
@@ -159,23 +185,27 @@ def _source_name(profile: str | None) -> str:
 )
 @pass_app
 def lookup(app: App, query: tuple[str, ...], fmt: str) -> None:
-    """Find catalog entries by name, brand, target, disease, sponsor or trial id (EN or ZH).
+    """Find catalog entries by name, brand, target, disease, sponsor, trial id, hospital or
+    city (English or Chinese, short forms too: Ruijin, 瑞金, PUMCH, 协和, 北京).
 
     \b
     Examples:
       cartmatch lookup "Claudin 18.2"
       cartmatch lookup 奕凯达
       cartmatch lookup NCT04581473
+      cartmatch lookup 瑞金
     """
     from matcher.core.lookup import lookup as run_lookup
+    from matcher.core.lookup import places_named
     from matcher.render.match import lookup_data, lookup_table, to_json
 
     text = " ".join(query)
-    hits = run_lookup(text, app.catalog())
+    catalog = app.catalog()
+    hits = run_lookup(text, catalog)
     if fmt == "json":
         click.echo(to_json(lookup_data(hits)))
     else:
-        click.echo(lookup_table(text, hits))
+        click.echo(lookup_table(text, hits, places_named(text, catalog)))
 
 
 @cli.command()
@@ -183,14 +213,18 @@ def lookup(app: App, query: tuple[str, ...], fmt: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option("--today", type=DATE, help="Reference date for old facts (default: today).")
 @pass_app
-def show(app: App, entry_id: str, fmt: str) -> None:
-    """Everything about one entry: label, criteria, evidence, trial ids, sites, price, sources.
+def show(app: App, entry_id: str, fmt: str, today: Any) -> None:
+    """Everything about one entry: label, criteria, evidence, trial ids, sites (with their
+    Chinese names, contacts and status), price, sources, and the facts older than their limit.
 
     \b
     Example:
       cartmatch show satri-cel
     """
+    from matcher.core.freshness import old_facts
+    from matcher.core.places import site_record
     from matcher.model.base import did_you_mean
     from matcher.render.match import entry_text, to_json
 
@@ -201,7 +235,11 @@ def show(app: App, entry_id: str, fmt: str) -> None:
             f"no entry '{entry_id}'{did_you_mean(entry_id, catalog.by_id)}; "
             "`cartmatch lookup WORD` finds entries by name"
         )
+    old = old_facts(entry, catalog.rules.freshness, reference_date(today))
     if fmt == "json":
-        click.echo(to_json(entry.model_dump(mode="json", by_alias=True, exclude_none=True)))
+        data = entry.model_dump(mode="json", by_alias=True, exclude_none=True)
+        data["old_facts"] = [f.as_dict() for f in old]
+        click.echo(to_json(data))
     else:
-        click.echo(entry_text(entry))
+        sites = [site_record(s, catalog.places) for s in entry.sites]
+        click.echo(entry_text(entry, sites, [f.text() for f in old]))

@@ -8,10 +8,13 @@ from typing import Any
 from pydantic import Field
 
 from matcher.core.entry import Entry, Indication
+from matcher.core.places import PlaceIndex
 from matcher.core.safety import SafetyLayer, cohort_criteria
 from matcher.model.base import Frozen
 from matcher.model.cost_model import CostModel
+from matcher.model.facts import Freshness
 from matcher.model.lexicon import Lexicon
+from matcher.model.places import Places
 from matcher.model.ranking import RankingPolicy
 from matcher.model.vocabulary import Vocabulary
 
@@ -26,6 +29,10 @@ class Rules(Frozen):
     costs: CostModel
     safety: SafetyLayer = Field(default_factory=SafetyLayer)
     """Default checks added to every cohort they apply to (rules/safety.yaml)."""
+    places: Places = Field(default_factory=Places)
+    """Cities, provinces and hospitals in English and Chinese (rules/places.yaml)."""
+    freshness: Freshness = Field(default_factory=Freshness)
+    """How old a fact of each kind may be before it is marked (rules/freshness.yaml)."""
 
 
 class CatalogVersion(Frozen):
@@ -52,6 +59,11 @@ class Catalog:
     @cached_property
     def lexicon(self) -> Lexicon:
         return Lexicon(self.rules.vocabulary)
+
+    @cached_property
+    def places(self) -> PlaceIndex:
+        """Cities, provinces and hospitals by every name (rules/places.yaml)."""
+        return PlaceIndex(self.rules.places)
 
     def criteria(self, entry: Entry, indication: Indication) -> list[Any]:
         """The criteria a cohort is matched on: its own, then the default safety checks."""

@@ -6,12 +6,15 @@ Pure: the catalog, the reference date and the options are passed in; nothing is 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 from matcher.core.catalog import Catalog, CatalogVersion
 from matcher.core.cost_estimate import CostEstimate
 from matcher.core.costs import estimate
 from matcher.core.entry import Entry, Indication
+from matcher.core.freshness import option_note
+from matcher.core.places import Place, at_place
 from matcher.criteria import Context, union
 from matcher.criteria.node import safety_inputs
 from matcher.model.facts import CLOSED_STATUSES, OPEN_STATUSES
@@ -82,9 +85,14 @@ class MatchResult:
     no_option: str | None = None
     """Why no option is shown, in one line (an unrecognised diagnosis, a disease no cohort
     treats, or a disease whose cohorts this referral does not fit)."""
+    place: str | None = None
+    """The place options were kept for (--city, --province); others count as hidden
+    `no_site_there`."""
 
     def as_dict(self) -> dict[str, Any]:
+        place = {"place": self.place} if self.place else {}
         return {
+            **place,
             "no_option": self.no_option,
             "patient": self.patient.public(),
             "catalog": self.catalog.model_dump(exclude_none=True),
@@ -187,8 +195,12 @@ def match(
     warnings: list[str] | None = None,
     include_all: bool = False,
     fx: float | None = None,
+    place: Place | None = None,
+    today: date | None = None,
 ) -> MatchResult:
-    """Ranked options for one patient. Ineligible and closed options only with include_all."""
+    """Ranked options for one patient. Ineligible and closed options only with include_all;
+    with a place, only options with a site there (the others are counted as hidden). With
+    `today`, each option notes its facts older than their limit (rules/freshness.yaml)."""
     policy = catalog.rules.ranking
     if diagnosis_unrecognised(patient):
         return MatchResult(
@@ -206,12 +218,17 @@ def match(
         for indication in entry.indications
     ]
     hidden = {"ineligible": 0, "closed": 0}
+    there = at_place(catalog.entries, catalog.places, place) if place else None
+    if there is not None:
+        hidden["no_site_there"] = 0
     shown = []
     for option in options:
         if reason := hidden_reason(option.status, option.enrolment, include_all):
             hidden[reason] += 1
+        elif there is not None and option.entry.id not in there:
+            hidden["no_site_there"] += 1
         else:
-            shown.append(with_tier(option, policy))
+            shown.append(with_tier(_dated(option, catalog, today), policy))
     shown.sort(key=lambda o: o.tier)
     ranked = [replace(o, rank=n) for n, o in enumerate(shown, start=1)]
     return MatchResult(
@@ -221,8 +238,28 @@ def match(
         warnings=list(warnings or []),
         tier_order=list(policy.order),
         hidden=hidden,
-        no_option=None if ranked else no_option_reason(patient, catalog),
+        no_option=None if ranked else _no_option(patient, catalog, place, hidden),
+        place=place.label() if place else None,
     )
+
+
+def _dated(option: Option, catalog: Catalog, today: date | None) -> Option:
+    """The option with a note on its facts older than their limit, when there are any."""
+    if today is None:
+        return option
+    note = option_note(option.entry, option.indication.id, catalog.rules.freshness, today)
+    return replace(option, notes=[*option.notes, note]) if note else option
+
+
+def _no_option(
+    patient: Patient, catalog: Catalog, place: Place | None, hidden: dict[str, int]
+) -> str:
+    if place and hidden.get("no_site_there"):
+        return (
+            f"{hidden['no_site_there']} option(s) fit but none lists a site in {place.label()}; "
+            "run without --city/--province to see them"
+        )
+    return no_option_reason(patient, catalog)
 
 
 def diagnosis_unrecognised(patient: Patient) -> bool:

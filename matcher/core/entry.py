@@ -106,6 +106,16 @@ class Entry(Frozen):
         ]
         facts += [(f"evidence.{i}", e) for i, e in enumerate(self.evidence)]
         facts += [(f"sites.{i}", s) for i, s in enumerate(self.sites)]
+        facts += [
+            (f"sites.{i}.contacts.{j}", c)
+            for i, s in enumerate(self.sites)
+            for j, c in enumerate(s.contacts)
+        ]
+        facts += [
+            (f"trial_ids.{i}.contacts.{j}", c)
+            for i, t in enumerate(self.trial_ids)
+            for j, c in enumerate(t.contacts)
+        ]
         for n, ind in enumerate(self.indications):
             facts += [
                 (f"indications.{n}.status", ind.status),

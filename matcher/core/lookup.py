@@ -8,6 +8,8 @@ from rapidfuzz import fuzz, process, utils
 
 from matcher.core.catalog import Catalog
 from matcher.core.entry import Entry
+from matcher.core.places import site_cities
+from matcher.errors import NotFoundError
 from matcher.model.vocabulary import compact_key
 
 #: WRatio score above which a misspelt product name counts as a hit.
@@ -39,7 +41,7 @@ def _candidates(query: str, catalog: Catalog) -> list[Hit]:
         return []
     hits = _by_trial_id(key, catalog) + _by_name(key, catalog)
     hits += _by_antigen(query, catalog) + _by_disease(query, catalog)
-    hits += _by_sponsor(key, catalog)
+    hits += _by_sponsor(key, catalog) + _by_site(key, catalog) + _by_city(key, catalog)
     if not hits:
         hits = _by_fuzzy_name(query, catalog)
     return hits
@@ -100,6 +102,60 @@ def _by_sponsor(key: str, catalog: Catalog) -> list[Hit]:
         for e in catalog.entries
         if key in compact_key(e.sponsor.value)
     ]
+
+
+def _by_site(key: str, catalog: Catalog) -> list[Hit]:
+    """Entries with a site whose name (or its hospital's: Chinese, short forms) matches."""
+    hits = []
+    index = catalog.places
+    for entry in catalog.entries:
+        for site in entry.sites:
+            keys = [compact_key(n) for n in index.site_names(site)]
+            where = f"site {site.name}" + (f", {site.city}" if site.city else "")
+            if key in keys:
+                hits.append(Hit(entry, 97, where))
+            elif len(key) >= MIN_CONTAINS_LENGTH and any(key in k for k in keys):
+                hits.append(Hit(entry, 88, where))
+    return hits
+
+
+def _by_city(key: str, catalog: Catalog) -> list[Hit]:
+    """Entries with a site in the city or province the query names (北京, Peking, Hubei)."""
+    index = catalog.places
+    try:
+        place = index.place(key, None, site_cities(catalog.entries, index))
+    except NotFoundError:
+        try:
+            place = index.place(None, key)
+        except NotFoundError:
+            return []
+    return [
+        Hit(e, 75, f"site in {place.label()}: {sites[0].name}")
+        for e in catalog.entries
+        if (sites := index.sites_at(e, place))
+    ]
+
+
+def places_named(query: str, catalog: Catalog) -> list[str]:
+    """Gazetteer hospitals the query names, each in one line with its city, Chinese name and
+    how many entries list it (so `lookup PUMCH` says so even when no programme lists it)."""
+    key = compact_key(query)
+    if not key:
+        return []
+    index = catalog.places
+    out = []
+    for hospital in catalog.rules.places.hospitals:
+        if key not in {compact_key(n) for n in hospital.names()}:
+            continue
+        listed = sum(
+            1 for e in catalog.entries if any(index.hospital(s) == hospital for s in e.sites)
+        )
+        zh = f" ({hospital.zh})" if hospital.zh else ""
+        out.append(
+            f"{hospital.name}{zh}, {hospital.city}: listed as a site by {listed} "
+            f"entr{'y' if listed == 1 else 'ies'}"
+        )
+    return out
 
 
 def _by_fuzzy_name(query: str, catalog: Catalog) -> list[Hit]:

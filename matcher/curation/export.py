@@ -8,18 +8,16 @@ load back with `matcher.curation.loader.load_catalog` to the same entries.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
 
 from matcher.core.catalog import Catalog
 from matcher.core.entry import Entry
+from matcher.core.freshness import old_facts
 from matcher.errors import CatalogError
-from matcher.model.facts import Sourced
 
 HEADER = "# yaml-language-server: $schema=../../rules/entry.schema.json\n"
 _DURATION = re.compile(r"^\s*(\d+)\s*(d|days?|w|weeks?|m|months?|y|years?)?\s*$", re.I)
@@ -127,61 +125,23 @@ def parse_duration(text: str) -> int:
     return int(match[1]) * _DAYS[unit]
 
 
-def sourced_facts(model: BaseModel, path: str = "") -> Iterator[tuple[str, Sourced]]:
-    """Every fact (a model with sources and last_verified) inside an entry, with its path."""
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
-        for index, item in items:
-            where = f"{path}{name}" + (f".{index}" if index is not None else "")
-            if isinstance(item, Sourced):
-                yield where, item
-            elif isinstance(item, BaseModel):
-                yield from sourced_facts(item, where + ".")
-
-
-def stale_entries(catalog: Catalog, older_than_days: int, today: date) -> list[dict[str, Any]]:
-    """Entries with facts last verified before `today - older_than_days`, oldest first.
-
-    A fact without its own `last_verified` is covered by its entry's; the entry's date is
-    reported when it covers at least one fact.
-    """
-    cutoff = today - timedelta(days=min(older_than_days, (today - date.min).days))
+def stale_entries(
+    catalog: Catalog, today: date, older_than_days: int | None = None
+) -> list[dict[str, Any]]:
+    """Entries with facts older than their kind's limit (rules/freshness.yaml, or
+    `older_than_days` for every kind), each fact judged by its own date; oldest first."""
     out = []
     for entry in catalog.entries:
-        covered = 0
-        items = []
-        for where, fact in sourced_facts(entry):
-            if fact.last_verified is None:
-                covered += 1
-            elif fact.last_verified < cutoff:
-                items.append(
-                    {
-                        "field": where,
-                        "last_verified": fact.last_verified.isoformat(),
-                        "days": (today - fact.last_verified).days,
-                    }
-                )
-        if covered and entry.last_verified < cutoff:
-            items.insert(
-                0,
-                {
-                    "field": "last_verified",
-                    "covers": covered,
-                    "last_verified": entry.last_verified.isoformat(),
-                    "days": (today - entry.last_verified).days,
-                },
-            )
-        if items:
-            oldest = min(items, key=lambda i: i["last_verified"])
+        facts = old_facts(entry, catalog.rules.freshness, today, older_than_days)
+        if facts:
             out.append(
                 {
                     "entry_id": entry.id,
                     "name": entry.name,
                     "track": entry.track,
-                    "oldest": oldest["last_verified"],
-                    "days": oldest["days"],
-                    "facts": items,
+                    "oldest": facts[0].dated.isoformat(),
+                    "days": facts[0].days,
+                    "facts": [f.as_dict() for f in facts],
                 }
             )
     return sorted(out, key=lambda e: (e["oldest"], e["entry_id"]))

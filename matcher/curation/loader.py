@@ -21,7 +21,9 @@ from matcher.criteria import KINDS, criterion_kind
 from matcher.errors import CatalogError
 from matcher.model.base import Frozen, did_you_mean, first_error
 from matcher.model.cost_model import CostModel
+from matcher.model.facts import Freshness
 from matcher.model.lexicon import Lexicon
+from matcher.model.places import Places
 from matcher.model.ranking import RankingPolicy
 from matcher.model.vocabulary import Antigen, Disease, Therapy, TherapyClass, Vocabulary
 
@@ -48,6 +50,8 @@ RULE_FILES = {
     "ranking": "ranking.yaml",
     "costs": "costs.yaml",
     "safety": "safety.yaml",
+    "places": "places.yaml",
+    "freshness": "freshness.yaml",
 }
 #: Generated files, large and never changed in memory: parsed once per file version.
 GENERATED_RULE_FILES = ("oncotree", "icd10")
@@ -131,6 +135,8 @@ def load_rules(rules_dir: Path) -> Rules:
         ranking=validate(RankingPolicy, raw["ranking"], files["ranking"]),
         costs=validate(CostModel, raw["costs"], files["costs"]),
         safety=validate(SafetyLayer, raw["safety"], files["safety"]),
+        places=validate(Places, raw["places"], files["places"]),
+        freshness=validate(Freshness, raw["freshness"], files["freshness"]),
     )
     _check_vocabulary(rules, rules_dir)
     return rules

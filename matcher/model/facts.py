@@ -50,6 +50,8 @@ class Source(Frozen):
     """Address of the source; None when only an excerpt without address was seen."""
     date: str | None = None
     """Publication date as precise as known (2026-06-22, 2026-06, 2026)."""
+    note: str | None = None
+    """What the date means when it is not the page's own (the date it was read)."""
 
 
 class Sourced(Frozen):
@@ -102,17 +104,66 @@ class Evidence(Sourced):
     text: str
 
 
+class Contact(Sourced):
+    """A public way to reach a site or a trial: a switchboard, an international office, a
+    trial contact, an e-mail address or a web page, each as its source gives it."""
+
+    kind: Literal["switchboard", "international_office", "trial_contact", "email", "web"]
+    value: str
+    """The number, address or page, as published."""
+    label: str | None = None
+    """Whose it is (a department, a named trial contact and their role)."""
+
+
 class TrialId(Frozen):
     id: str
     """NCT, CTR or ChiCTR number."""
     registry: Literal["nct", "ctr", "chictr", "other"]
     note: str | None = None
+    url: str | None = None
+    """The registry record."""
+    overall_status: str | None = None
+    """The registry's overall status, in its own words (RECRUITING)."""
+    last_update: str | None = None
+    """Date of the record's last update on the registry."""
+    verified: str | None = None
+    """The month or date the sponsor last verified the record (statusVerifiedDate)."""
+    contacts: list[Contact] = Field(default_factory=list)
+    """Central contacts of the trial."""
+
+
+SiteRole = Literal["commercial", "trial_site", "lead_site"]
 
 
 class Site(Sourced):
+    """A hospital that gives the product commercially or runs the trial, as a source names it.
+
+    Unknown stays unknown: `international_service: null` means no source read says either way.
+    """
+
     name: str
+    """The hospital's English name as its source spells it."""
+    name_zh: str | None = None
+    """Chinese name, only when a source gives it."""
+    short_names: list[str] = Field(default_factory=list)
+    """Common short forms in English and Chinese (Ruijin, 瑞金, PUMCH, 协和)."""
     city: str | None = None
+    province: str | None = None
+    """Province or municipality (Beijing, Guangdong)."""
+    department: str | None = None
+    international_service: bool | None = None
+    """Whether the hospital runs an international patient service; null when unknown."""
+    contacts: list[Contact] = Field(default_factory=list)
     status: EntryStatus | None = None
+    """This site's own recruiting status (trials)."""
+    status_as_of: str | None = None
+    """The date the site's status was read, as precise as known."""
+    role: SiteRole | None = None
+    """commercial (announced it gives the approved product), trial_site or lead_site."""
+
+    def names(self) -> list[str]:
+        """Every name the site is known by."""
+        return [self.name, *([self.name_zh] if self.name_zh else []), *self.short_names]
 
 
 class Names(Frozen):
@@ -125,3 +176,14 @@ class Names(Frozen):
     codes: list[str] = Field(default_factory=list)
     """Development codes (FKC876, CT041)."""
     aliases: list[str] = Field(default_factory=list)
+
+
+FactKind = Literal["price", "status", "site", "insurance"]
+
+
+class Freshness(Frozen):
+    """How old a fact of each kind may be before it is shown as old (rules/freshness.yaml)."""
+
+    limits_days: dict[FactKind, int] = Field(
+        default_factory=lambda: {"price": 182, "status": 182, "site": 365, "insurance": 365}
+    )

@@ -108,20 +108,24 @@ def history_text(items: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def stale_text(items: list[dict[str, Any]], days: int, today: str) -> str:
+def stale_text(items: list[dict[str, Any]], limits: str, today: str) -> str:
+    """Old facts by entry; `limits` says which limits were applied."""
     if not items:
-        return f"No entry has a fact last verified more than {days} days before {today}."
+        return f"No fact is older than its limit ({limits}) on {today}."
+    facts = sum(len(i["facts"]) for i in items)
     lines = [
-        f"{len(items)} entries have facts last verified more than {days} days before "
-        f"{today} (oldest first):"
+        f"{facts} facts in {len(items)} entries are older than their limit ({limits}) on "
+        f"{today}, oldest first:"
     ]
     for item in items:
         lines.append(
             f"  {item['entry_id']}  ({item['track']}, oldest {item['oldest']}, {item['days']} days)"
         )
         for fact in item["facts"]:
-            covers = f" (covers {fact['covers']} facts)" if fact.get("covers") else ""
-            lines.append(f"    {fact['field']}: {fact['last_verified']}{covers}")
+            lines.append(
+                f"    {fact['field']}: {fact['date']} ({fact['basis']}; {fact['kind']}, "
+                f"{fact['days']} > {fact['limit_days']} days)"
+            )
     return "\n".join(lines)
 
 

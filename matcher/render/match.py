@@ -13,6 +13,7 @@ from typing import Any
 from matcher.core.engine import MatchResult
 from matcher.core.entry import Entry
 from matcher.core.lookup import Hit
+from matcher.render.sites import entry_site_lines
 
 SYMBOLS = {"met": "✓", "not_met": "✗", "unknown": "?", "warn": "!"}
 
@@ -53,10 +54,14 @@ def match_heading(data: dict[str, Any]) -> str:
 
 def hidden_line(data: dict[str, Any]) -> str | None:
     hidden = {k: n for k, n in (data.get("hidden") or {}).items() if k != "diagnosis_unrecognised"}
+    there = hidden.pop("no_site_there", 0)
     parts = [f"{n} {why}" for why, n in hidden.items() if n]
+    if there:
+        parts.append(f"{there} with no site listed in {data.get('place')}")
     if not parts:
         return None
-    return "Not shown: " + ", ".join(parts) + " (use --all to see them and why)."
+    why = " (use --all to see them and why)" if any(hidden.values()) else ""
+    return "Not shown: " + ", ".join(parts) + why + "."
 
 
 def match_table(result: MatchResult, currency: str = "CNY") -> str:
@@ -215,12 +220,14 @@ def _amount(value: float | None) -> str:
 # -- lookup and show ------------------------------------------------------------------------
 
 
-def lookup_table(query: str, hits: list[Hit]) -> str:
+def lookup_table(query: str, hits: list[Hit], hospitals: list[str] | None = None) -> str:
+    """Hits, then the gazetteer hospitals the query names (listed by an entry or not)."""
+    named = [f"hospital: {line}" for line in hospitals or []]
     if not hits:
-        return f"No catalog entry matches '{query}'."
+        return "\n".join([f"No catalog entry matches '{query}'.", *named])
     width = max(len(h.entry.id) for h in hits)
     rows = [f"{h.entry.id:<{width}}  {h.entry.track:<20}  {h.entry.name}  ({h.why})" for h in hits]
-    return "\n".join(rows)
+    return "\n".join([*rows, *named])
 
 
 def lookup_data(hits: list[Hit]) -> list[dict[str, Any]]:
@@ -237,8 +244,12 @@ def lookup_data(hits: list[Hit]) -> list[dict[str, Any]]:
     ]
 
 
-def entry_text(entry: Entry) -> str:
-    """Everything a coordinator needs about one entry, with its sources."""
+def entry_text(
+    entry: Entry, sites: list[dict[str, Any]] | None = None, old: list[str] | None = None
+) -> str:
+    """Everything a coordinator needs about one entry, with its sources: `sites` as
+    `core.places.site_record` gives them, `old` the facts older than their limit."""
+    sites = sites if sites is not None else [s.model_dump(mode="json") for s in entry.sites]
     lines = [f"{entry.name}  [{entry.id}]", ""]
     names = entry.names
     all_names = filter(None, [names.inn, *names.brands, *names.chinese, *names.codes])
@@ -268,9 +279,10 @@ def entry_text(entry: Entry) -> str:
         "trial ids",
         [f"{t.id} ({t.registry}){': ' + t.note if t.note else ''}" for t in entry.trial_ids],
     )
-    lines += _section(
-        "sites", [f"{s.name}{', ' + s.city if s.city else ''} {_cite(s)}" for s in entry.sites]
-    )
+    if sites:
+        lines += ["", "sites:", *entry_site_lines(sites)]
+    else:
+        lines += ["", "sites: none named in the sources read"]
     lines += _section("needs review", entry.needs_review)
     lines += _section(
         "sources",
@@ -279,6 +291,7 @@ def entry_text(entry: Entry) -> str:
             for key, s in entry.sources.items()
         ],
     )
+    lines += _section("OLD FACTS (older than their limit; check before relying on them)", old or [])
     lines += ["", f"last verified: {entry.last_verified}"]
     return "\n".join(lines)
 
