@@ -84,6 +84,12 @@ def validate(catalog_path: Path | None, rules_path: Path | None) -> None:
     help="Remove entries missing from the catalog folder given (default: keep them).",
 )
 @click.option(
+    "--overwrite-newer",
+    is_flag=True,
+    help="Apply a source's value even where it is older than the one held (by the facts' "
+    "dates). Without it such facts are kept and listed in the diff.",
+)
+@click.option(
     "--today",
     type=DATE,
     help="Reference date for imports and re-matching saved referrals (default: today).",
@@ -95,6 +101,7 @@ def refresh(
     sources: tuple[Path, ...],
     do_apply: bool,
     prune: bool,
+    overwrite_newer: bool,
     today: datetime | None,
     fmt: str,
 ) -> None:
@@ -107,6 +114,10 @@ def refresh(
     China become entries, and curated criteria are never overwritten). Nothing is written
     when any source is invalid. After --apply, saved referrals whose options changed are
     listed so their families can be called back.
+
+    A refresh never silently undoes a newer update: where a source would set a fact back to a
+    value dated before the one held (its last_verified or as_of, else its sources' date), the diff
+    says so and the newer value is kept unless --overwrite-newer.
 
     In a sheet, each entry is on one row, and as_of (YYYY-MM-DD) may not be after --today.
     A status sets the entry's status and those of its indications that tracked it (a closed
@@ -124,7 +135,9 @@ def refresh(
     from matcher.curation.refresh import apply_plan, plan_refresh
 
     reference = reference_date(today)
-    plan = plan_refresh(list(sources), app.catalog(), prune=prune, today=reference)
+    plan = plan_refresh(
+        list(sources), app.catalog(), prune=prune, today=reference, overwrite_newer=overwrite_newer
+    )
     data: dict[str, Any] = {**plan.diff(), "applied": False}
     if do_apply:
         data["refresh_id"] = apply_plan(plan, app.path())

@@ -41,6 +41,7 @@ from matcher.core.catalog import Catalog
 from matcher.core.entry import Entry
 from matcher.curation.importers import Checker, EntryData, Outcome, State
 from matcher.curation.loader import check_references, entry_files, load_entry
+from matcher.curation.newer import keep_newer
 from matcher.errors import CatalogError, StoreError
 from matcher.model.base import digest, first_error
 from matcher.paths import files_hash
@@ -145,6 +146,9 @@ class Plan:
     skipped: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     raw: list[dict[str, Any]] = field(default_factory=list)
+    older: list[dict[str, Any]] = field(default_factory=list)
+    """Facts a source would set back to a value older than the one held (kept unless
+    --overwrite-newer; see matcher.curation.newer)."""
 
     @property
     def removed(self) -> list[str]:
@@ -166,6 +170,7 @@ class Plan:
             "missing": len(self.missing),
             "removed": len(self.removed),
             "skipped": len(self.skipped),
+            "kept_newer": sum(1 for o in self.older if not o["applied"]),
         }
 
     def diff(self) -> dict[str, Any]:
@@ -184,13 +189,22 @@ class Plan:
             "removed": self.removed,
             "skipped": self.skipped,
             "notes": self.notes,
+            "older": self.older,
         }
 
 
 def plan_refresh(
-    paths: list[Path], catalog: Catalog, *, prune: bool = False, today: date | None = None
+    paths: list[Path],
+    catalog: Catalog,
+    *,
+    prune: bool = False,
+    today: date | None = None,
+    overwrite_newer: bool = False,
 ) -> Plan:
-    """Read and validate every source, then diff the result against the current catalog."""
+    """Read and validate every source, then diff the result against the current catalog.
+
+    A fact a source would set back to a value dated before the one held is kept as held
+    (and listed in `older`) unless `overwrite_newer`."""
     today = today or date.today()
     current = {e.id: entry_data(e) for e in catalog.entries}
     state: State = copy.deepcopy(current)
@@ -222,6 +236,10 @@ def plan_refresh(
             if entry_id not in touched:
                 touched.append(entry_id)
     for entry_id in sorted(touched):
+        if entry_id in current:
+            plan.older += keep_newer(
+                entry_id, current[entry_id], state[entry_id], overwrite=overwrite_newer
+            )
         plan.proposed[entry_id] = Entry.model_validate(state[entry_id])
         if entry_id not in current:
             plan.added.append(entry_id)

@@ -68,6 +68,7 @@ def diff_text(diff: dict[str, Any]) -> str:
     if diff.get("skipped"):
         lines.append(f"Skipped records ({len(diff['skipped'])}):")
         lines += [f"  - {s['record']}: {s['reason']}" for s in diff["skipped"]]
+    lines += _older_lines(diff.get("older") or [])
     if diff.get("notes"):
         lines.append("Notes:")
         lines += [f"  * {note}" for note in diff["notes"]]
@@ -75,6 +76,26 @@ def diff_text(diff: dict[str, Any]) -> str:
     counts = ", ".join(f"{n} {k}" for k, n in summary.items() if n or k in ("added", "changed"))
     lines.append(f"Summary: {counts or 'nothing'}.")
     return "\n".join(lines)
+
+
+def _older_lines(older: list[dict[str, Any]]) -> list[str]:
+    """Facts a source would set back to an older value than the catalog holds."""
+    if not older:
+        return []
+    kept = [o for o in older if not o["applied"]]
+    head = f"Older than the catalog ({len(older)}): " + (
+        "kept the newer value; --overwrite-newer applies the source's"
+        if kept
+        else "applied because of --overwrite-newer"
+    )
+    lines = [head]
+    for o in older:
+        lines.append(
+            f"  ! {o['id']} {o['field']}: source {_value(o['offered'])} dated "
+            f"{o['offered_date']} is older than {_value(o['held'])} dated {o['held_date']}"
+            f"{' (overwritten)' if o['applied'] else ' (kept)'}"
+        )
+    return lines
 
 
 def callbacks_text(report: dict[str, Any] | None) -> str:
