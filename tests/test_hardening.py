@@ -3,6 +3,7 @@ nothing written, nothing lost (issue: hardening)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -159,3 +160,50 @@ def test_a_read_only_database_is_one_sentence_and_nothing_written(built):
     with pytest.raises(StoreError, match=r"read-only|readonly"), write_transaction(db):
         db["meta"].insert({"key": "x", "value": "y"})
     conn.close()
+
+
+# -- one referral from a file or flags ------------------------------------------------------
+
+
+def _one_line_error(result) -> str:
+    assert result.exit_code in (1, 2), result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 or lines[0].startswith("Usage:"), result.stderr
+    return result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("[" * 3000 + "]" * 3000, "nested 3,000 levels"),
+        ('{"diagnosis": "DLBCL", "age": ' + "9" * 5000 + "}", "too long to read"),
+        ('{"diagnosis": "' + "lymphoma " * 100_000 + '"}', "over the limit of 2,000"),
+        ('{"diagnosis": "DLBCL", "x": "' + "y" * (1 << 20) + '"}', "CARTMATCH_MAX_PROFILE_BYTES"),
+    ],
+    ids=["deep", "bigint", "long-diagnosis", "big-file"],
+)
+def test_a_hostile_profile_file_is_one_sentence(runner, built, tmp_path, text, says):
+    path = tmp_path / "profile.json"
+    path.write_text(text)
+    error = _one_line_error(invoke(runner, "match", path))
+    assert says in error and len(error) < 400  # the value is never echoed whole
+
+
+def test_a_device_or_pipe_is_refused_not_read_forever(runner, built, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", fifo):
+        assert "not a regular file" in _one_line_error(invoke(runner, "match", path))
+
+
+def test_an_implausible_exchange_rate_is_a_usage_error(runner, built):
+    for rate in ("1e-320", "0", "1e308"):
+        result = invoke(runner, "match", "--diagnosis", "DLBCL", "--fx", rate)
+        assert result.exit_code == 2 and "--fx" in result.stderr
+
+
+def test_a_refresh_id_beyond_any_integer_is_not_found(runner, built):
+    for args in (("catalog", "rollback"), ("catalog", "diff", "--refresh")):
+        error = _one_line_error(invoke(runner, *args, "9" * 25))
+        assert "no refresh" in error

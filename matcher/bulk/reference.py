@@ -70,15 +70,14 @@ def screen_rows(
                 line=line,
                 referral_id=profile.referral_id,
                 warnings=warnings,
-                **_option_cells(option, profile.budget_cny),
+                **_option_cells(option),
             )
     return output_frame(cols)
 
 
-def _option_cells(option: Option, budget_cny: float | None) -> dict[str, Any]:
+def _option_cells(option: Option) -> dict[str, Any]:
     """The cells of one option row, as the engine gives the option."""
     cost = option.cost
-    over = None if budget_cny is None or cost.low is None else cost.low > budget_cny
     return dict(
         rank=option.rank,
         entry_id=option.entry.id,
@@ -95,7 +94,7 @@ def _option_cells(option: Option, budget_cny: float | None) -> dict[str, Any]:
         cost_high_cny=as_float(cost.high),
         cost_low_usd=as_float(cost.usd_low),
         cost_high_usd=as_float(cost.usd_high),
-        over_budget=over,
+        over_budget=cost.over_budget,
     )
 
 

@@ -28,7 +28,8 @@ class CartmatchGroup(click.Group):
 #: ISO dates on the command line (--today).
 DATE = click.DateTime(["%Y-%m-%d"])
 #: CNY per USD; click's range alone lets NaN through, which the cost model refuses.
-FX_RATE = click.FloatRange(min=0, min_open=True)
+#: CNY per USD: about 7; a rate outside this range is a slip (USD per CNY, or a typo).
+FX_RATE = click.FloatRange(min=0.5, max=50)
 
 
 def reference_date(value: datetime | None) -> date:

@@ -131,7 +131,7 @@ def match(
       echo '{"diagnosis": "DLBCL", "prior_lines": 2}' | cartmatch match - --format json
       cartmatch match --diagnosis "multiple myeloma" --prior-lines 3 --city Shanghai
     """
-    from matcher.core.intake import assignments, merge, read_profile
+    from matcher.cli.intake import assignments, merge, read_profile
     from matcher.core.engine import match as run_match
     from matcher.core.patient import load_patient
     from matcher.render.match import match_markdown, match_table, to_json

@@ -49,7 +49,7 @@ def check(app: App, file: str, kind: Any, fmt: str) -> None:
       cartmatch vocab check tests/data/recognition/sample.txt
       printf 'DLBCL\\nR-CHOP x6\\n' | cartmatch vocab check - --format json
     """
-    from matcher.core.intake import read_lines
+    from matcher.cli.intake import read_lines
     from matcher.core.recognise import recognise_lines, report_csv, report_json, report_table
 
     stdin = sys.stdin.read() if file == "-" else None

@@ -2,7 +2,7 @@
 
 The core of `cartmatch vocab check`: a coordinator pastes the diagnoses and prior therapies of
 a batch of referrals and sees, before screening, which ones the matcher will not understand.
-`recognise` is pure (the Lexicon is passed in; `intake.read_lines` reads the file); the report
+`recognise` is pure (the Lexicon is passed in; `cli.intake.read_lines` reads the file); the report
 functions turn results into a table, CSV or JSON.
 """
 

@@ -88,9 +88,10 @@ class FirstError:
     def got(self) -> str:
         """' (got X)' for a single input value; empty for none, a mapping or a list."""
         shown = self.input
-        return (
-            f" (got {shown!r})" if shown is not None and not isinstance(shown, dict | list) else ""
-        )
+        if shown is None or isinstance(shown, dict | list):
+            return ""
+        text = repr(shown)  # a long value is cut: a message is one readable sentence
+        return f" (got {text if len(text) <= SHOWN_INPUT else text[: SHOWN_INPUT - 1] + '…'})"
 
 
 def first_error(error: ValidationError) -> FirstError:
@@ -98,6 +99,10 @@ def first_error(error: ValidationError) -> FirstError:
     errors = error.errors(include_url=False)
     first = errors[0]
     return FirstError(tuple(first["loc"]), first["msg"], first.get("input"), len(errors) - 1)
+
+
+#: Characters of an offending value an error message repeats.
+SHOWN_INPUT = 80
 
 
 def digest(text: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from matcher.errors import ProfileError
+from matcher.limits import DIAGNOSIS_CHARS
 from matcher.model.base import Frozen, did_you_mean, first_error
 from matcher.model.values import (
     FLAGS,
@@ -118,6 +119,14 @@ class Profile(Frozen):
             if tested:
                 dates[str(name)] = tested
         return {**data, "antigens": antigens, "antigen_dates": dates}
+
+    @field_validator("diagnosis")
+    @classmethod
+    def _diagnosis_size(cls, value: str | None) -> str | None:
+        # Matching cost grows with the text: bounded before the vocabulary sees it.
+        if value is not None and DIAGNOSIS_CHARS.exceeded(len(value)):
+            raise ValueError(DIAGNOSIS_CHARS.message(len(value)))
+        return value
 
     @field_validator("antigen_dates")
     @classmethod

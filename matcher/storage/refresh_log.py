@@ -67,6 +67,10 @@ class RefreshLog:
         return out
 
     def refresh(self, refresh_id: int) -> dict[str, Any]:
+        if not 0 < refresh_id < 1 << 63:  # beyond SQLite's integers: no such refresh
+            raise NotFoundError(
+                f"no refresh {refresh_id}; `cartmatch catalog history` lists the refreshes"
+            )
         row = self.conn.execute(
             "SELECT id, at, kind, source, content_hash, summary, diff FROM refreshes WHERE id = ?",
             [refresh_id],

@@ -7,10 +7,13 @@ An adapter at the edge: it turns bytes and flags into the raw mapping that
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Iterable
 from typing import Any
 
 from matcher.errors import InputFileError, ProfileError
+from matcher.limits import JSON_DEPTH, PROFILE_BYTES
 
 
 def parse_profile_json(text: str, source: str) -> dict[str, Any]:
@@ -21,11 +24,22 @@ def parse_profile_json(text: str, source: str) -> dict[str, Any]:
             'e.g. {"diagnosis": "DLBCL"}',
             path=source,
         )
+    if PROFILE_BYTES.exceeded(len(text)):
+        raise InputFileError(f"{source}: {PROFILE_BYTES.message(len(text))}", path=source)
+    depth = _nesting(text)
+    if JSON_DEPTH.exceeded(depth):
+        raise InputFileError(f"{source}: nested {JSON_DEPTH.message(depth)}", path=source)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputFileError(
             f"{source} line {error.lineno}, column {error.colno}: invalid JSON ({error.msg}); "
+            "fix the file and run again",
+            path=source,
+        ) from None
+    except ValueError as error:  # an integer of more digits than Python converts
+        raise InputFileError(
+            f"{source}: a number in the file is too long to read ({str(error).split(':')[0]}); "
             "fix the file and run again",
             path=source,
         ) from None
@@ -37,17 +51,55 @@ def parse_profile_json(text: str, source: str) -> dict[str, Any]:
     return data
 
 
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting of JSON text, outside strings (checked before parsing:
+    the parser recurses once a level)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def read_bytes(path: str) -> bytes:
-    """A small input file's bytes; a missing, folder or unreadable path is one sentence."""
+    """A small input file's bytes, up to the profile limit; a missing, folder, device, pipe or
+    unreadable path is one sentence."""
+    limit = PROFILE_BYTES.value
     try:
         with open(path, "rb") as handle:
-            return handle.read()
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise InputFileError(
+                    f"{path} is not a regular file (a device or a pipe); give a file, or - to "
+                    "read standard input",
+                    path=path,
+                )
+            data = handle.read(limit + 1)
     except FileNotFoundError:
         raise InputFileError(f"{path}: no such file; check the path", path=path) from None
     except IsADirectoryError:
         raise InputFileError(f"{path} is a folder: give a file", path=path) from None
     except OSError as error:
         raise InputFileError(f"{path}: cannot be read ({error.strerror})", path=path) from None
+    if len(data) > limit:
+        raise InputFileError(
+            f"{path}: more than {limit:,} bytes, the limit for {PROFILE_BYTES.what}; shorten it, "
+            f"or raise {PROFILE_BYTES.env}",
+            path=path,
+        )
+    return data
 
 
 def read_profile(path: str, stdin_text: str | None = None) -> dict[str, Any]:

@@ -1,0 +1,42 @@
+"""Limits on what cartmatch reads, each named, with the environment variable that raises it.
+
+A limit is checked before the expensive step it protects (reading a file, parsing JSON,
+matching a diagnosis against the vocabulary), and a breach is one sentence naming the limit,
+the size found and the setting. Standard library only; shared by every layer.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limit:
+    what: str
+    """What is limited, as the message says it ("a diagnosis")."""
+    env: str
+    """The environment variable that raises (or lowers) it."""
+    default: int
+    unit: str
+
+    @property
+    def value(self) -> int:
+        raw = os.environ.get(self.env, "")
+        return int(raw) if raw.strip().isdigit() and int(raw) > 0 else self.default
+
+    def exceeded(self, found: int) -> bool:
+        return found > self.value
+
+    def message(self, found: int) -> str:
+        return (
+            f"{found:,} {self.unit}, over the limit of {self.value:,} for {self.what}; "
+            f"shorten it, or raise {self.env}"
+        )
+
+
+PROFILE_BYTES = Limit("a profile file", "CARTMATCH_MAX_PROFILE_BYTES", 1 << 20, "bytes")
+DIAGNOSIS_CHARS = Limit("a diagnosis", "CARTMATCH_MAX_DIAGNOSIS_CHARS", 2_000, "characters")
+JSON_DEPTH = Limit("the nesting of a JSON profile", "CARTMATCH_MAX_JSON_DEPTH", 16, "levels")
+
+__all__ = ["DIAGNOSIS_CHARS", "JSON_DEPTH", "PROFILE_BYTES", "Limit"]
