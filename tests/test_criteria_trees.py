@@ -137,3 +137,19 @@ def test_a_leaf_over_a_field_bulk_never_named_screens_the_same(catalog):
     statuses = screen_frame(_frame(rows), cat, TODAY, include_all=True)["status"].tolist()
     assert statuses[2] == "ineligible" and statuses[3] == "possible"
     _same(cat, [{k: v for k, v in r.items() if k != "country"} for r in rows], True)
+
+
+def test_one_walker_visits_every_criterion_with_its_path_as_a_catalog_writes_it():
+    from matcher.criteria import walk
+
+    node = ADAPTER.validate_python(
+        {"all": [{"age": {"min": 18}}, {"not": {"any": [{"ecog": {"max": 1}}, {"sex": ["male"]}]}}]}
+    )
+    assert [(n.kind, path) for n, path in walk(node)] == [
+        ("all", ""),
+        ("age", "all.0"),
+        ("not", "all.1"),
+        ("any", "all.1.not"),
+        ("ecog", "all.1.not.any.0"),
+        ("sex", "all.1.not.any.1"),
+    ]

@@ -12,7 +12,7 @@ Adding a leaf kind: write its class (a module under criteria/), add it to `LEAVE
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Union
 
 from pydantic import Discriminator, Tag
@@ -103,14 +103,18 @@ for _composite in COMPOSITES:
     _composite.model_rebuild(_types_namespace={"Criterion": Criterion})
 
 
-def walk(node: Node) -> Iterator[tuple[Node, tuple[int, ...]]]:
-    """Every criterion in a tree, parents before children, with its path of child indexes."""
-    stack: list[tuple[Node, tuple[int, ...]]] = [(node, ())]
+def walk(node: Node) -> Iterator[tuple[Node, str]]:
+    """Every criterion in a tree, parents before children, each with its key path below the
+    root as a catalog file writes it (`all.1.not`), empty for the root."""
+    stack: list[tuple[Node, str]] = [(node, "")]
     while stack:
         current, path = stack.pop()
         yield current, path
         children = current.children()
-        stack.extend((child, (*path, i)) for i, child in reversed(list(enumerate(children))))
+        keyed = current.kind in ("all", "any")
+        for i, child in reversed(list(enumerate(children))):
+            key = f"{current.kind}.{i}" if keyed else current.kind
+            stack.append((child, f"{path}.{key}" if path else key))
 
 
 def raw_children(node: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -126,6 +130,23 @@ def raw_children(node: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def map_raw_children(
+    node: dict[str, Any], change: Callable[[dict[str, Any], str], Any]
+) -> dict[str, Any]:
+    """A copy of a raw criterion with each child replaced by `change(child, key path)`."""
+    out = dict(node)
+    for key in ("all", "any"):
+        if isinstance(out.get(key), list):
+            out[key] = [
+                change(c, f"{key}.{i}") if isinstance(c, dict) else c
+                for i, c in enumerate(out[key])
+            ]
+    for key in ("not", "safety"):
+        if isinstance(out.get(key), dict):
+            out[key] = change(out[key], key)
+    return out
+
+
 __all__ = [
     "CLASSES",
     "COMPOSITES",
@@ -134,6 +155,7 @@ __all__ = [
     "Criterion",
     "criterion_kind",
     "kind_of",
+    "map_raw_children",
     "raw_children",
     "walk",
 ]

@@ -18,6 +18,7 @@ from matcher.core.catalog import Rules
 from matcher.core.entry import Entry
 from matcher.core.safety import SafetyLayer
 from matcher.criteria import KINDS, criterion_kind
+from matcher.criteria.registry import map_raw_children, raw_children, walk
 from matcher.errors import CatalogError
 from matcher.model.base import Frozen, did_you_mean, first_error
 from matcher.model.cost_model import CostModel
@@ -226,15 +227,7 @@ def _expand(node: Any, templates: dict[str, dict[str, Any]], path: Path, where: 
                 location=where,
             )
         node = {**templates[name], **{k: v for k, v in node.items() if k != "template"}}
-    out = dict(node)
-    for key in ("all", "any"):
-        if isinstance(out.get(key), list):
-            out[key] = [
-                _expand(c, templates, path, f"{where}.{key}.{i}") for i, c in enumerate(out[key])
-            ]
-    if isinstance(out.get("not"), dict):
-        out["not"] = _expand(out["not"], templates, path, f"{where}.not")
-    return out
+    return map_raw_children(node, lambda c, key: _expand(c, templates, path, f"{where}.{key}"))
 
 
 def _assign_ids(criteria: list[Any], used: set[str]) -> None:
@@ -253,10 +246,7 @@ def _assign_ids(criteria: list[Any], used: set[str]) -> None:
                 candidate, n = f"{base}-{n}", n + 1
             node["id"] = candidate
         used.add(node["id"])
-        children = [*(node.get("all") or []), *(node.get("any") or [])]
-        if isinstance(node.get("not"), dict):
-            children.append(node["not"])
-        _assign_ids(children, used)
+        _assign_ids([child for _, child in raw_children(node)], used)
 
 
 def check_references(entry: Entry, lexicon: Lexicon, path: Path) -> None:
@@ -284,6 +274,11 @@ def _reference_problems(entry: Entry, lexicon: Lexicon) -> Iterator[tuple[str, s
 
 
 def _criterion_problems(node: Any, lexicon: Lexicon, where: str) -> Iterator[tuple[str, str]]:
+    for each, path in walk(node):
+        yield from _leaf_problems(each, lexicon, f"{where}.{path}" if path else where)
+
+
+def _leaf_problems(node: Any, lexicon: Lexicon, where: str) -> Iterator[tuple[str, str]]:
     kind = node.kind
     if kind == "template":
         yield where, f"template '{node.template}' was not expanded"
@@ -297,11 +292,6 @@ def _criterion_problems(node: Any, lexicon: Lexicon, where: str) -> Iterator[tup
         for code in [*node.prior_therapy.required, *node.prior_therapy.excluded]:
             if code not in lexicon.therapy_classes:
                 yield where, _unknown("therapy class", code, lexicon.therapy_classes)
-    children = [*(getattr(node, "all", None) or []), *(getattr(node, "any", None) or [])]
-    if kind == "not":
-        children.append(node.not_)
-    for i, child in enumerate(children):
-        yield from _criterion_problems(child, lexicon, f"{where}.{child.kind}.{i}")
 
 
 def _unknown(what: str, name: str, known: Any) -> str:
