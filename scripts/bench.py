@@ -312,7 +312,43 @@ def screen(args: argparse.Namespace) -> None:
         )
 
 
-BENCHES = {"startup": startup, "screen": screen}
+def to_xlsx(csv_path: Path, xlsx_path: Path) -> None:
+    """The same referrals as a workbook (the header on row 1), written once, not timed."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(xlsx_path), {"constant_memory": True})
+    sheet = book.add_worksheet("referrals")
+    with open(csv_path, encoding="utf-8", newline="") as handle:
+        for r, row in enumerate(csv.reader(handle)):
+            sheet.write_row(r, 0, row)
+    book.close()
+
+
+def xlsx(args: argparse.Namespace) -> None:
+    """XLSX in and out end to end, beside CSV in and out on the same referrals."""
+    sizes = args.sizes or [10_000, 100_000]
+    print(f"xlsx (synthetic referrals, seed {SEED}; `cartmatch screen --no-save`, wall time)")
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            data, book = Path(tmp) / "referrals.csv", Path(tmp) / "referrals.xlsx"
+            env = {**os.environ, "CARTMATCH_DB": str(Path(tmp) / "bench.db")}
+            synthetic_referrals(data, n)
+            to_xlsx(data, book)
+            wall(MATCH, env)  # builds the database: first use, not what is measured
+            runs = {
+                "CSV in, CSV out  ": (data, "out.csv"),
+                "XLSX in, CSV out ": (book, "out.csv"),
+                "CSV in, XLSX out ": (data, "out.xlsx"),
+                "XLSX in, XLSX out": (book, "out.xlsx"),
+            }
+            for label, (src, out) in runs.items():
+                cmd = [str(BIN / "cartmatch"), "screen", str(src), "-o", str(Path(tmp) / out),
+                       "--today", TODAY.isoformat(), "--no-save"]  # fmt: skip
+                seconds, peak = peak_run(cmd, env)
+                print(f"  {n:>9,} rows  {label}  {seconds:7.2f} s   peak memory {peak:,.0f} MB")
+
+
+BENCHES = {"startup": startup, "screen": screen, "xlsx": xlsx}
 
 
 def main() -> None:
@@ -322,6 +358,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000, help="screen: synthetic referrals")
     parser.add_argument("--sample", type=int, default=1_000,
                         help="screen: referrals matched one at a time")  # fmt: skip
+    parser.add_argument("--sizes", type=int, nargs="*", help="xlsx: referral counts")
     args = parser.parse_args()
     for name in args.which or BENCHES:
         BENCHES[name](args)

@@ -172,22 +172,23 @@ def test_a_mixed_file_screens_to_completion_with_every_row_accounted_for(runner,
     result = screen(runner, src, "-o", tmp_path / "out.csv", "--errors", tmp_path / "bad.csv")
     assert result.exit_code == 0, result.output
     assert "(gb18030)" in result.stderr
-    assert "rows in 9 = screened 3 + rejected 6 (2 of them empty)" in result.stderr
+    # blank rows between referrals are left out and counted, not rejected (issue 12)
+    assert "rows in 7 = screened 3 + rejected 4" in result.stderr
+    assert "left out 2 blank row(s) between the referrals" in result.stderr
     out, bad = rows_of(tmp_path / "out.csv"), rows_of(tmp_path / "bad.csv")
     screened, rejected = {r["line"] for r in out}, [r["line"] for r in bad]
-    assert screened == {"2", "3", "8"} and rejected == ["4", "5", "6", "7", "9", "10"]
-    assert screened | set(rejected) == {str(n) for n in range(2, 11)}
+    assert screened == {"2", "3", "8"} and rejected == ["5", "6", "7", "10"]
+    assert screened | set(rejected) == {str(n) for n in range(2, 11)} - {"4", "9"}
     reasons = {r["line"]: r["reason"] for r in bad}
-    assert reasons["4"] == reasons["9"] == "empty row"
     assert "field 'age'" in reasons["5"] and "7 cells but the header has 6" in reasons["6"]
     assert "newly_diagnosed but prior_lines is 2" in reasons["7"]
-    assert "antigens.CD19" in reasons["10"] and bad[1]["field"] == "age"
+    assert "antigens.CD19" in reasons["10"] and bad[0]["field"] == "age"
     chinese = [r for r in out if r["line"] == "2"]
     assert chinese[0]["referral_id"] == "R1" and chinese[0]["entry_id"] == "axi-cel"
     assert "read as relapsed" in chinese[0]["warnings"]
     assert {r["referral_id"] for r in out if r["line"] == "3"} == {'\'=HYPERLINK("http://x")'}
     assert db_rows(db, "SELECT rows_in, rows_screened, rows_rejected FROM screening_runs") == [
-        (9, 3, 6)
+        (7, 3, 4)
     ]
 
 
@@ -201,7 +202,7 @@ def test_formula_cells_are_neutralised_in_csv_and_xlsx_not_in_json(runner, db, t
     assert ids == {"'" + text for text in risky}
     from openpyxl import load_workbook
 
-    sheet = load_workbook(tmp_path / "out.xlsx").worksheets[0]
+    sheet = load_workbook(tmp_path / "out.xlsx")["results"]
     cells = [row[1] for row in sheet.iter_rows(min_row=2)]
     assert {c.value for c in cells} == {"'" + text for text in risky}
     assert {c.data_type for c in cells} == {"s"}
@@ -293,7 +294,7 @@ def test_formats_in_and_out_give_the_same_results(runner, db, tmp_path, fmt_in, 
     if fmt_out == "parquet":
         got = pd.read_parquet(out)
     elif fmt_out == "xlsx":
-        got = pd.read_excel(out, dtype={"referral_id": str})
+        got = pd.read_excel(out, sheet_name="results", dtype={"referral_id": str})
     elif fmt_out == "json":
         got = pd.DataFrame(json.loads(out.read_text(encoding="utf-8")))
     else:
@@ -423,13 +424,13 @@ def test_csv_lines_after_a_quoted_multiline_cell_are_the_lines_rows_start_on(run
     )
     result = screen(runner, src, "-o", tmp_path / "out.csv", "--no-save")
     assert result.exit_code == 0, result.output
-    assert "rows in 5 = screened 2 + rejected 3" in result.stderr
+    assert "rows in 5 = screened 3 + rejected 2" in result.stderr
     shown = sorted({(r["line"], r["referral_id"]) for r in rows_of(tmp_path / "out.csv")})
-    assert shown == [("2", "A"), ("6", "C")]
+    assert shown == [("2", "A"), ("3", "B"), ("6", "C")]  # notes: carried through (issue 12)
     errors = [
         (e["line"], e["referral_id"], e["reason"]) for e in rows_of(tmp_path / "out.errors.csv")
     ]
-    assert [e[:2] for e in errors] == [("3", "B"), ("7", "D"), ("8", "E")]
+    assert [e[:2] for e in errors] == [("7", "D"), ("8", "E")]
     assert all(reason.startswith(f"line {line}: ") for line, _, reason in errors)
 
 

@@ -25,13 +25,14 @@ import csv
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from matcher.bulk.frame import is_empty, referral_frame
+from matcher.bulk.frame import referral_frame
+from matcher.bulk.headers import ColumnMap, HeaderReader
 from matcher.bulk.rows import (
     Header,
     Positioned,
@@ -41,6 +42,8 @@ from matcher.bulk.rows import (
     json_rows,
     jsonl_rows,
 )
+from matcher.bulk.sheets import find_sheet, xlsx_rows
+from matcher.bulk.table import HEADER_SEARCH_ROWS, Table, find_header, table_of, table_rows
 from matcher.errors import InputFileError
 
 READ_FORMATS = {
@@ -79,6 +82,8 @@ class Chunk:
     """(row number, referral id if known, reason)."""
     positions: dict[int, tuple[int, int]] = field(default_factory=dict)
     """JSON array items: row number -> (line, column) where the item starts."""
+    carried: Any = None
+    """CSV and XLSX: the columns read as no profile field, as written (index = row numbers)."""
 
     @property
     def rows(self) -> int:
@@ -102,7 +107,8 @@ class Chunk:
 
 @dataclass
 class Source:
-    """An input file: its format, its encoding (text formats) and the SHA-256 of its bytes."""
+    """An input file: its format, its encoding (text formats) and the SHA-256 of its bytes;
+    for CSV and XLSX, once `find_table` has run, the sheet and table its referrals are in."""
 
     path: Path
     format: str
@@ -110,14 +116,50 @@ class Source:
     sha256: str
     trailing_empty: int = 0
     """Empty rows after the last row with data: not rows, only counted."""
+    sheet: str | None = None
+    table: Table | None = None
+    _rows: Iterator[tuple[int, list[Any]]] | None = None
+
+    @property
+    def tabular(self) -> bool:
+        return self.format in ("csv", "tsv", "xlsx")
+
+    def find_table(
+        self, reader: HeaderReader, *, sheet: str | None = None, header_row: int | None = None
+    ) -> Table | None:
+        """CSV and XLSX: the header row (below any title rows), its columns read as profile
+        fields or carried through, on the sheet given or the first with such a header.
+        Without it, the first row is the header and names the fields as they are."""
+        if not self.tabular:
+            return None
+        if self.format == "xlsx":
+            self.sheet, found, rows = find_sheet(self.path, reader, sheet, header_row)
+        else:
+            rows = self._csv_rows()
+            found = find_header(rows, reader, str(self.path), header_row)
+        if found is None and self.format != "xlsx" and not self._has_text():
+            _header(None, self.path)  # an empty file: the first row must name the fields
+        if found is None:
+            raise InputFileError(
+                f"{self.path}{f' (sheet {self.sheet})' if self.sheet else ''}: no header row "
+                f"found in the first {HEADER_SEARCH_ROWS} rows (no cell names a profile field "
+                "such as 诊断/diagnosis, 年龄/age); give --header-row N and --map "
+                "'COLUMN=field'",
+                path=str(self.path),
+            )
+        line, headers, seen = found
+        n = next(k for k, (at, _) in enumerate(seen) if at == line)
+        where = f"{self.path}" + (f" (sheet {self.sheet})" if self.sheet else "")
+        self.table = table_of(line, headers, reader, seen[:n], where)
+        self._rows = chain(seen[n + 1 :], rows)
+        return self.table
 
     def chunks(self, size: int) -> Iterator[Chunk]:
         """The rows in chunks of about `size`, each row with its row number."""
-        if self.format in ("csv", "tsv"):
-            yield from self._csv_chunks(size)
-            return
         rows = {
-            "xlsx": self._xlsx_rows,
+            "csv": self._table_rows,
+            "tsv": self._table_rows,
+            "xlsx": self._table_rows,
             "json": lambda: json_rows(self.path, self.encoding),
             "jsonl": lambda: jsonl_rows(self.path, self.encoding),
         }[self.format]()
@@ -167,85 +209,48 @@ class Source:
             columns, cells = json_columns(cells)
         width = len(columns or [])
         rows = [row if len(row) == width else row + [None] * (width - len(row)) for row in cells]
-        return Chunk(referral_frame(columns or [], rows, lines), rejected, positions or {})
+        if self.table is None or not self.table.columns.carried:
+            return Chunk(referral_frame(columns or [], rows, lines), rejected, positions or {})
+        k = len(self.table.columns.fields)
+        frame = referral_frame(self.table.fields(), [r[:k] for r in rows], lines)
+        carried = referral_frame(self.table.columns.carried_names, [r[k:] for r in rows], lines)
+        return Chunk(frame, rejected, positions or {}, carried)
 
-    # -- CSV --------------------------------------------------------------------------------
+    # -- CSV and XLSX -----------------------------------------------------------------------
 
-    def _csv_chunks(self, size: int) -> Iterator[Chunk]:
-        """CSV rows straight into chunks (the hot loop of a large run). A row's line is the
-        physical line it starts on: the reader counts the lines inside quoted cells too."""
+    def _table_rows(self) -> Iterator[tuple[int, Any]]:
+        """(line, cells) under the header: as found by find_table, else the first row names
+        the fields as they are (update sheets of a catalog refresh)."""
+        skip_blank = self.table is not None
+        if self.table is None:
+            rows = self._csv_rows() if self.format != "xlsx" else xlsx_rows(self.path, None)[1]
+            first = next(rows, None)
+            headers = _header([_text(c) for c in first[1]] if first else None, self.path)
+            identity = ColumnMap(headers, dict(enumerate(headers)))
+            self.table = Table(1, identity)
+            self._rows = rows
+        yield 1, Header(self.table.fields() + self.table.columns.carried_names)
+        assert self._rows is not None
+        yield from table_rows(
+            self.table, self._rows, reject_wide=self.format != "xlsx", skip_blank=skip_blank
+        )
+
+    def _has_text(self) -> bool:
+        with open(self.path, encoding=self.encoding) as handle:
+            return bool(handle.read(4096).strip(" \t\r\n,\ufeff"))
+
+    def _csv_rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """(line, cells) of every row; a row's line is the physical line it starts on (the
+        reader counts the lines inside quoted cells too)."""
         delimiter = "\t" if self.format == "tsv" else ","
         with open(self.path, encoding=self.encoding, newline="") as handle:
             reader = csv.reader(handle, delimiter=delimiter)
-            columns = _header(next(reader, None), self.path)
-            width = len(columns)
-            lines: list[int] = []
-            cells: list[list[str]] = []
-            rejected: list[tuple[int, str | None, str]] = []
-            empty: list[int] = []  # kept until a row with data follows: trailing ones are not rows
-            start = reader.line_num + 1  # the line the next row starts on
+            start = 1
             for row in reader:
                 line, start = start, reader.line_num + 1
-                if not any(row):
-                    empty.append(line)
-                    continue
-                if empty:
-                    lines += empty
-                    cells += [[]] * len(empty)
-                    empty = []
-                if len(row) <= width:
-                    lines.append(line)
-                    cells.append(row)
-                elif "".join(row[width:]).strip():
-                    reason = (
-                        f"line {line}: {len(row)} cells but the header has {width} columns: check "
-                        "for an unquoted comma or a value in a column without a header"
-                    )
-                    rejected.append((line, _id_cell(columns, row), reason))
-                else:
-                    lines.append(line)
-                    cells.append(row[:width])
-                if len(lines) + len(rejected) >= size:
-                    yield self._chunk(columns, lines, cells, rejected)
-                    lines, cells, rejected = [], [], []
-            self.trailing_empty = len(empty)
-            if lines or rejected:
-                yield self._chunk(columns, lines, cells, rejected)
-
-    # -- XLSX -------------------------------------------------------------------------------
-
-    def _xlsx_rows(self) -> Iterator[tuple[int, Any]]:
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(self.path, read_only=True, data_only=True)
-        except Exception as error:
-            raise InputFileError(
-                f"{self.path}: cannot be read as an Excel workbook ({error}); save it as .xlsx",
-                path=str(self.path),
-            ) from None
-        try:
-            sheet = book.worksheets[0]
-            rows = sheet.iter_rows(values_only=True)
-            header = next(rows, None)
-            columns = _header([_xlsx_text(v) or "" for v in header] if header else None, self.path)
-            yield 1, Header(columns)
-            for line, row in enumerate(rows, start=2):
-                values = [_xlsx_text(v) for v in row[: len(columns)]]
-                if all(v is None for v in values) and all(is_empty(v) for v in row):
-                    yield line, None
-                elif any(not is_empty(v) for v in row[len(columns) :]):
-                    yield (
-                        line,
-                        Rejected(
-                            _id_cell(columns, values),
-                            f"line {line}: a value in a column without a header",
-                        ),
-                    )
-                else:
-                    yield line, values
-        finally:
-            book.close()
+                if line == 1 and row:
+                    row[0] = row[0].lstrip("\ufeff")  # a BOM read as text under utf-8
+                yield line, row
 
 
 def open_source(path: Path, encoding: str | None = None) -> Source:
@@ -313,7 +318,6 @@ def _header(row: list[str] | None, path: Path) -> list[str]:
             "antigens.CD19, ...); it is empty",
             path=str(path),
         )
-    row = [row[0].lstrip("\ufeff"), *row[1:]]  # a BOM read as text under --encoding utf-8
     columns = [cell.strip() or f"(column {n})" for n, cell in enumerate(row, start=1)]
     while columns and columns[-1].startswith("(column "):
         columns.pop()  # unnamed trailing columns: Excel's stray commas
@@ -328,29 +332,5 @@ def _header(row: list[str] | None, path: Path) -> list[str]:
     return columns
 
 
-def _id_cell(columns: list[str], row: list[Any]) -> str | None:
-    if "referral_id" in columns:
-        k = columns.index("referral_id")
-        if k < len(row) and not is_empty(row[k]):
-            return str(row[k])
-    return None
-
-
-def _xlsx_text(value: Any) -> str | None:
-    """An Excel cell as the text a CSV export of it would hold."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return str(value)
-
-
-# ----------------------------------------------------------------------------- writing
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)

@@ -18,12 +18,14 @@ from matcher.bulk.frame import (
     DIAGNOSIS_UNRECOGNISED,
     ERROR_COLUMNS,
     NO_OPTION_STATUSES,
-    RESULT_COLUMNS,
     saved_referrals,
     split_result,
 )
+from matcher.bulk.headers import HeaderReader, bundled_names
 from matcher.bulk.readers import Chunk, Source, open_source
 from matcher.bulk.screening import EMPTY_ROW, screen_chunk
+from matcher.bulk.table import Table
+from matcher.bulk.wide import Shape
 from matcher.bulk.writers import Writer
 from matcher.core.catalog import Catalog
 from matcher.errors import CartmatchError
@@ -45,6 +47,14 @@ class Settings:
     """Dask scheduler address (default: a cluster on this machine)."""
     chunk_rows: int = CHUNK_ROWS
     save: bool = True
+    sheet: str | None = None
+    """XLSX: the sheet to read, by name or number from 1 (default: the first with a header)."""
+    header_row: int | None = None
+    """CSV and XLSX: the header's line (default: found below any title rows)."""
+    given: dict[str, str] = field(default_factory=dict)
+    """--map: column header -> profile field ('' carries the column through)."""
+    layout: str = "long"
+    """long: a row per referral and option; wide: a row per referral (the call list)."""
 
 
 @dataclass
@@ -71,6 +81,10 @@ class Summary:
     unrecognised: int = 0
     """Referrals whose diagnosis could not be read (status diagnosis_unrecognised)."""
     option_rows: int = 0
+    blank_rows: int = 0
+    """CSV and XLSX: blank rows between the referrals, left out."""
+    notes: list[str] = field(default_factory=list)
+    """What was said once about the file: the sheet, the header, columns, footnotes."""
     statuses: dict[str, int] = field(default_factory=dict)
     run_id: int | None = None
     seconds: float = 0.0
@@ -84,6 +98,7 @@ class Summary:
         out = [
             f"screened {self.input} ({read_as}) against catalog {self.catalog_version}, "
             f"reference date {self.today}",
+            *self.notes,
             f"rows in {self.rows_in:,} = screened {self.screened:,} + rejected {self.rejected:,}"
             + (f" ({self.empty_rows:,} of them empty)" if self.empty_rows else ""),
         ]
@@ -103,6 +118,8 @@ class Summary:
         out.append(f"results: {self.output}; rejected rows with {where} and reason: {self.errors}")
         if self.trailing_empty:
             out.append(f"ignored {self.trailing_empty:,} empty line(s) at the end of the file")
+        if self.blank_rows:
+            out.append(f"left out {self.blank_rows:,} blank row(s) between the referrals")
         rate = self.rows_in / self.seconds if self.seconds else 0
         saved = (
             f"saved as screening run {self.run_id}"
@@ -132,11 +149,14 @@ def run_screen(
         raise CartmatchError(f"engine '{settings.engine}': use one of {', '.join(ENGINES)}")
     source = open_source(input_path, settings.encoding)
     _distinct_paths(input_path, output, errors)
+    reader = HeaderReader(bundled_names(), catalog.lexicon, settings.given)
+    table = source.find_table(reader, sheet=settings.sheet, header_row=settings.header_row)
     summary = _summary(source, output, errors, catalog, settings)
+    shape = Shape(settings.layout, table.columns.carried_names if table else [])
     statuses: Counter[str] = Counter()
     with ExitStack() as stack:
         runs = _open_run(stack, db_path, summary) if settings.save else None
-        results = stack.enter_context(_Writing(output, RESULT_COLUMNS, "output"))
+        results = stack.enter_context(_Writing(output, shape.columns(), "output"))
         rejects = stack.enter_context(_Writing(errors, ERROR_COLUMNS, "errors file"))
         chunks = source.chunks(settings.chunk_rows)
         # Files are written on a thread (Arrow's CSV and Parquet writers release the GIL)
@@ -147,9 +167,11 @@ def run_screen(
         for n, (chunk, (result, profiles)) in enumerate(screened, start=1):
             shown, bad = split_result(result, chunk.rejected)
             bad = chunk.located(bad)
+            bad = _named(bad, table)
             if writing is not None:
                 writing.result()
-            writing = pool.submit(_write, results.writer, rejects.writer, shown, bad)
+            rows = shape.rows(shown, bad, chunk.carried)
+            writing = pool.submit(_write, results.writer, rejects.writer, rows, bad)
             _count(summary, statuses, chunk, shown, bad)
             if runs is not None:
                 runs.add_referrals(summary.run_id, saved_referrals(profiles, shown))
@@ -158,6 +180,9 @@ def run_screen(
         if writing is not None:
             writing.result()
         _close(summary, statuses, source.trailing_empty, start)
+        if table is not None:
+            summary.blank_rows, summary.notes = table.blank, _notes(source, table)
+        results.writer.summary = summary.lines()
         if runs is not None:
             runs.finish(summary.run_id, *_saved(summary))
     return summary
@@ -202,6 +227,27 @@ def _close(summary: Summary, statuses: Counter[str], trailing_empty: int, start:
 def _write(results: Writer, rejects: Writer, shown: Any, bad: Any) -> None:
     results.write(shown)
     rejects.write(bad)
+    results.write_errors(bad)
+
+
+def _notes(source: Source, table: Table) -> list[str]:
+    sheet = [f"sheet '{source.sheet}'"] if source.sheet else []
+    return [f"  {note}" for note in [*sheet, *table.notes()]]
+
+
+def _named(bad: Any, table: Table | None) -> Any:
+    """A rejected row's reason names the column the field was read from, when the column
+    is not named as the field ("field 'age' ... (column 年龄)")."""
+    if table is None or not len(bad):
+        return bad
+    columns = {f: table.columns.column_of(f) for f in set(bad["field"].dropna().tolist())}
+    columns = {f: c for f, c in columns.items() if c}
+    if not columns:
+        return bad
+    bad = bad.copy()
+    suffix = bad["field"].map(lambda f: f" (column '{columns[f]}')" if f in columns else "")
+    bad["reason"] = (bad["reason"] + suffix.fillna("")).astype("str")
+    return bad
 
 
 _STATUS_ORDER = {"eligible": 0, "possible": 1, "near_miss": 2, "ineligible": 3}

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import math
 import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from matcher.errors import CartmatchError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-XLSX_MAX_ROWS = 1_048_576
 
 WRITE_FORMATS = {
     ".csv": "csv",
@@ -77,11 +77,11 @@ class Writer:
         self.columns = columns
         self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         self.rows = 0
-        self._sheet_rows = 0
         self._handle: Any = None
         self._book: Any = None
-        self._sheet: Any = None
         self._parquet: Any = None
+        self.summary: list[str] = []
+        """XLSX: the run's summary, written on the first sheet when the file is closed."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._open()
@@ -97,10 +97,10 @@ class Writer:
             if self.format == "json":
                 self._handle.write("[")
         elif self.format == "xlsx":
-            from openpyxl import Workbook
+            from matcher.bulk.frame import ERROR_COLUMNS
+            from matcher.bulk.workbook import Book
 
-            self._book = Workbook(write_only=True)
-            self._new_sheet()
+            self._book = Book(self.tmp, self.columns, ERROR_COLUMNS)
         elif self.format == "parquet":
             import pyarrow.parquet as pq
 
@@ -128,7 +128,7 @@ class Writer:
             else:
                 self._handle.write("\n".join(lines) + "\n")
         elif self.format == "xlsx":
-            self._xlsx(frame)
+            self._book.write(_python_rows(frame))
         elif self.format == "parquet":
             self._parquet.write_table(self._arrow(frame))
         self.rows += len(frame)
@@ -138,18 +138,10 @@ class Writer:
 
         return pa.Table.from_pandas(frame, schema=_arrow_schema(self.columns), preserve_index=False)
 
-    def _new_sheet(self) -> None:
-        n = len(self._book.worksheets)
-        self._sheet = self._book.create_sheet("results" if n == 0 else f"results ({n + 1})")
-        self._sheet.append(list(self.columns))
-        self._sheet_rows = 1
-
-    def _xlsx(self, frame: Any) -> None:
-        for row in frame.itertuples(index=False, name=None):
-            if self._sheet_rows >= XLSX_MAX_ROWS:
-                self._new_sheet()
-            self._sheet.append([_cell(v) for v in row])
-            self._sheet_rows += 1
+    def write_errors(self, frame: Any) -> None:
+        """XLSX: the rejected rows on the workbook's errors sheet too (other formats: none)."""
+        if self.format == "xlsx" and len(frame):
+            self._book.write_errors(_python_rows(neutralise(frame)))
 
     def close(self) -> None:
         """Finish the file and put it in place."""
@@ -160,7 +152,7 @@ class Writer:
         if self._handle is not None:
             self._handle.close()
         if self._book is not None:
-            self._book.save(self.tmp)
+            self._book.close(self.summary)
         if self._parquet is not None:
             self._parquet.close()
         os.replace(self.tmp, self.path)
@@ -169,21 +161,24 @@ class Writer:
         with contextlib.suppress(Exception):
             if self._handle is not None:
                 self._handle.close()
+            if self._book is not None:
+                self._book.book.close()
             if self._parquet is not None:
                 self._parquet.close()
         with contextlib.suppress(OSError):
             self.tmp.unlink()
 
 
-def _cell(value: Any) -> Any:
-    """A value openpyxl can write: None for missing, plain Python numbers."""
-    if value is None or type(value).__name__ == "NAType":
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
+def _python_rows(frame: Any) -> list[tuple[Any, ...]]:
+    """A frame's rows as tuples of plain Python values (None for missing), column-wise."""
+    columns = []
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iuf":
+            columns.append(column.tolist())  # NaN stays NaN: the sheet leaves it empty
+        else:
+            columns.append(column.to_numpy(dtype=object, na_value=None).tolist())
+    return list(zip(*columns, strict=True))
 
 
 def _arrow_schema(columns: dict[str, str]) -> Any:

@@ -68,6 +68,33 @@ PATH = click.Path(dir_okay=False, path_type=Path)
     show_default=True,
     help="Rows screened at a time (bounds memory).",
 )
+@click.option(
+    "--layout",
+    type=click.Choice(["long", "wide"]),
+    default="long",
+    show_default=True,
+    help="long: a row per referral and option; wide: a row per referral with its best "
+    "options, what to ask for and their costs (a call list).",
+)
+@click.option(
+    "--sheet",
+    metavar="NAME|N",
+    help="XLSX: the sheet to read (default: the first with a header naming profile fields).",
+)
+@click.option(
+    "--header-row",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="CSV/XLSX: the header's row number (default: found below any title rows).",
+)
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="'COLUMN=field'",
+    help="Read a column as a profile field (antigens.CD19, labs.lvef); 'COLUMN=' carries it "
+    "through. Headers in rules/headers.yaml need none.",
+)
 @pass_app
 def screen(
     app: App,
@@ -76,12 +103,15 @@ def screen(
     errors: Path | None,
     no_save: bool,
     today: Any,
+    mapping: tuple[str, ...],
     **how: Any,
 ) -> None:
     """Screen a file of referrals: one row per referral and option, ranked.
 
     INPUT is CSV, XLSX, JSON (an array) or JSON Lines with the profile fields as columns
-    (antigens.CD19, labs.lvef; prior_therapies separated by ;). CSV from a Chinese Excel
+    (antigens.CD19, labs.lvef; prior_therapies separated by ;). CSV and XLSX headers may be
+    written as partners write them (诊断, 年龄, CD19表达: rules/headers.yaml), below title
+    rows; other columns are carried through. CSV from a Chinese Excel
     (GBK/GB18030, or UTF-8 with BOM) is read as such. Every row is accounted for: a referral
     gets its option rows (or one no_option row); a bad row goes to the errors file with its
     line number and reason and never stops the run. Text cells in CSV/XLSX output that begin
@@ -96,17 +126,46 @@ def screen(
       cartmatch screen 转诊.csv -o results.xlsx --errors rejected.csv --no-save
       cartmatch screen cohort.jsonl -o results.parquet --engine dask --scheduler tcp://10.0.0.5:8786
     """
+    from matcher.bulk.headers import parse_map
     from matcher.bulk.run import Settings, run_screen
 
-    # `how`: --fx, --all, --encoding, --engine, --scheduler and --chunk-rows, named as in Settings.
-    settings = Settings(today=reference_date(today), save=not no_save, **how)
-    errors = errors or output.with_name(f"{output.stem}.errors.csv")
+    # `how`: --fx, --all, --encoding, --engine, --scheduler, --chunk-rows, --layout, --sheet
+    # and --header-row, named as in Settings.
+    settings = Settings(
+        today=reference_date(today), save=not no_save, given=parse_map(mapping), **how
+    )
     summary = run_screen(
-        input_path, output, errors, app.catalog(), settings, db_path=app.path(), progress=_progress
+        input_path,
+        output,
+        errors or errors_path(output),
+        app.catalog(),
+        settings,
+        db_path=app.path(),
+        progress=_progress,
     )
     for line in summary.lines():
         click.echo(line, err=True)
+    if not summary.screened:
+        raise click.ClickException(
+            f"no referral was screened ({summary.rows_in:,} row(s) read, all rejected): "
+            f"see {summary.errors}"
+            if summary.rows_in
+            else "no referral rows found under the header: check --sheet and --header-row"
+        )
+
+
+def errors_path(output: Path) -> Path:
+    """The errors file beside OUTPUT: results.csv -> results.errors.csv; any other format
+    keeps its own name in it (results.xlsx -> results.xlsx.errors.csv), so two runs into
+    different formats never write the same errors file."""
+    if output.suffix.lower() == ".csv":
+        return output.with_name(f"{output.stem}.errors.csv")
+    return output.with_name(f"{output.name}.errors.csv")
 
 
 def _progress(rows: int, seconds: float) -> None:
     click.echo(f"... {rows:,} rows in {seconds:.0f} s", err=True)
+
+
+# `cartmatch template` (the workbook partners fill in for `screen`) is registered with it.
+from matcher.cli import template as _template  # noqa: E402, F401
