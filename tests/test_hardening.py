@@ -207,3 +207,51 @@ def test_a_refresh_id_beyond_any_integer_is_not_found(runner, built):
     for args in (("catalog", "rollback"), ("catalog", "diff", "--refresh")):
         error = _one_line_error(invoke(runner, *args, "9" * 25))
         assert "no refresh" in error
+
+
+# -- output that cannot be turned against its reader ---------------------------------------
+
+
+def test_terminal_output_shows_escape_codes_instead_of_running_them(runner, built):
+    result = invoke(runner, "match", "--diagnosis", "DLBCL", "--referral-id", "R1\x1b[2J\x07")
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "R1\\x1b[2J\\x07" in result.stdout
+
+
+def test_markdown_output_is_inert_whatever_the_text(runner, built):
+    hostile = "<script>alert(1)</script> [call](javascript:alert(1)) | ` *x*"
+    result = invoke(
+        runner, "match", "--diagnosis", "DLBCL", "--referral-id", hostile, "--format", "markdown"
+    )
+    heading = result.stdout.splitlines()[0]
+    assert "<script>" not in result.stdout and "](javascript:" not in result.stdout
+    assert "&lt;script&gt;" in heading and "\\|" in heading
+
+
+def test_export_never_follows_a_symbolic_link(runner, built, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "axi-cel.yaml").write_text("keep me\n")
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "entries").symlink_to(outside)
+    result = invoke(runner, "catalog", "export", folder)
+    assert result.exit_code == 1 and "symbolic link" in result.stderr
+    (folder / "entries").unlink()
+    (folder / "entries").mkdir()
+    (folder / "entries" / "axi-cel.yaml").symlink_to(outside / "axi-cel.yaml")
+    assert invoke(runner, "catalog", "export", folder).exit_code == 0
+    assert (outside / "axi-cel.yaml").read_text() == "keep me\n"
+    assert not (folder / "entries" / "axi-cel.yaml").is_symlink()
+
+
+def test_a_yaml_billion_laughs_in_a_catalog_folder_is_refused_at_once(runner, built, tmp_path):
+    folder = tmp_path / "laughs"
+    shutil.copytree(Path(__file__).parents[1] / "catalog", folder)
+    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    for previous, name in zip("abcdefghi", "bcdefghij", strict=True):
+        text += f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]\n"
+    (folder / "entries" / "laughs.yaml").write_text(text)
+    result = invoke(runner, "catalog", "validate", "--catalog", folder)
+    assert result.exit_code == 1 and "aliases expand to more than" in result.stderr

@@ -134,7 +134,7 @@ def match(
     from matcher.cli.intake import assignments, merge, read_profile
     from matcher.core.engine import match as run_match
     from matcher.core.patient import load_patient
-    from matcher.render.match import match_markdown, match_table, to_json
+    from matcher.render.match import match_markdown, match_table, plain, to_json
 
     if profile is None and not any(v for v in fields.values() if v not in (None, ())):
         raise click.UsageError("give a PROFILE file (or -) or at least --diagnosis")
@@ -162,7 +162,7 @@ def match(
     elif fmt == "markdown":
         click.echo(match_markdown(result, currency), nl=False)
     else:
-        click.echo(match_table(result, currency))
+        click.echo(plain(match_table(result, currency)))
 
 
 def _place(catalog: Any, city: str | None, province: str | None) -> Any:
@@ -197,7 +197,7 @@ def lookup(app: App, query: tuple[str, ...], fmt: str) -> None:
     """
     from matcher.core.lookup import lookup as run_lookup
     from matcher.core.lookup import places_named
-    from matcher.render.match import lookup_data, lookup_table, to_json
+    from matcher.render.match import lookup_data, lookup_table, plain, to_json
 
     text = " ".join(query)
     catalog = app.catalog()
@@ -205,7 +205,7 @@ def lookup(app: App, query: tuple[str, ...], fmt: str) -> None:
     if fmt == "json":
         click.echo(to_json(lookup_data(hits)))
     else:
-        click.echo(lookup_table(text, hits, places_named(text, catalog)))
+        click.echo(plain(lookup_table(text, hits, places_named(text, catalog))))
 
 
 @cli.command()
@@ -226,7 +226,7 @@ def show(app: App, entry_id: str, fmt: str, today: Any) -> None:
     from matcher.core.freshness import old_facts
     from matcher.core.places import site_record
     from matcher.model.base import did_you_mean
-    from matcher.render.match import entry_text, to_json
+    from matcher.render.match import entry_text, plain, to_json
 
     catalog = app.catalog()
     entry = catalog.entry(entry_id)
@@ -242,4 +242,4 @@ def show(app: App, entry_id: str, fmt: str, today: Any) -> None:
         click.echo(to_json(data))
     else:
         sites = [site_record(s, catalog.places) for s in entry.sites]
-        click.echo(entry_text(entry, sites, [f.text() for f in old]))
+        click.echo(plain(entry_text(entry, sites, [f.text() for f in old])))

@@ -82,6 +82,11 @@ def export_catalog(catalog: Catalog, folder: Path) -> dict[str, list[str]]:
     Returns the entry ids written, those whose file was already identical, and removed files.
     """
     entries_dir = folder / "entries"
+    if entries_dir.is_symlink():
+        raise CatalogError(
+            f"{entries_dir} is a symbolic link: export writes only into a real folder; remove "
+            "the link or give another folder"
+        )
     try:
         entries_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -92,7 +97,9 @@ def export_catalog(catalog: Catalog, folder: Path) -> dict[str, list[str]]:
         path = entries_dir / f"{entry.id}.yaml"
         wanted.add(path.name)
         text = entry_yaml(entry)
-        if path.exists() and path.read_bytes() == text.encode("utf-8"):
+        if path.is_symlink():
+            path.unlink()  # a link is replaced by a file, never followed to write elsewhere
+        elif path.exists() and path.read_bytes() == text.encode("utf-8"):
             report["unchanged"].append(entry.id)
             continue
         path.write_bytes(text.encode("utf-8"))

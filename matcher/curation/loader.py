@@ -31,8 +31,28 @@ from matcher.model.vocabulary import Antigen, Disease, Therapy, TherapyClass, Vo
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+#: Values a YAML file may expand to once its aliases (`*name`) are written out: the largest
+#: bundled file has ~30,000; a file of aliases of aliases ("billion laughs") has billions,
+#: which the C parser shares cheaply but validation would copy.
+MAX_YAML_VALUES = 1_000_000
+#: The largest catalog or rules file read, in bytes (the largest bundled one is ~200 kB).
+MAX_YAML_BYTES = 4 << 20
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """Safe YAML without implicit dates: dates stay text until a model asks for a date."""
+
+
+def _expanded_size(data: Any, seen: dict[int, int] | None = None) -> int:
+    """How many values `data` holds with every shared (aliased) value counted where used."""
+    seen = {} if seen is None else seen
+    if not isinstance(data, dict | list):
+        return 1
+    if id(data) not in seen:
+        seen[id(data)] = 0  # a cycle counts once
+        items = [*data.keys(), *data.values()] if isinstance(data, dict) else data
+        seen[id(data)] = 1 + sum(_expanded_size(item, seen) for item in items)
+    return seen[id(data)]
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -61,11 +81,17 @@ GENERATED_RULE_FILES = ("oncotree", "icd10")
 def read_yaml(path: Path) -> Any:
     """Parse one YAML file; a syntax error names the file, line and column."""
     try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise CatalogError(
+                f"{path}: over {MAX_YAML_BYTES >> 20} MB, larger than any catalog or rules file "
+                "should be; split it or check it is the right file",
+                path=str(path),
+            )
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise CatalogError(f"{path}: cannot be read ({error.strerror})", path=str(path)) from None
     try:
-        return yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -73,6 +99,19 @@ def read_yaml(path: Path) -> Any:
         raise CatalogError(
             f"{path}{where}: invalid YAML ({problem}); fix the syntax there", path=str(path)
         ) from None
+    try:
+        size = _expanded_size(data)
+    except RecursionError:
+        raise CatalogError(
+            f"{path}: nested too deeply to be a catalog file", path=str(path)
+        ) from None
+    if size > MAX_YAML_VALUES:
+        raise CatalogError(
+            f"{path}: its aliases expand to more than {MAX_YAML_VALUES:,} values; write the "
+            "values out instead of nesting *aliases",
+            path=str(path),
+        )
+    return data
 
 
 def validate(model: Any, data: Any, path: Path) -> Any:

@@ -7,6 +7,7 @@ never disagree.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,6 +21,28 @@ SYMBOLS = {"met": "✓", "not_met": "✗", "unknown": "?", "warn": "!"}
 
 def to_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+#: Control characters (C0 but tab and newline, DEL, C1) and the bidirectional overrides that
+#: can hide text: shown as escapes, never sent to a terminal as they are.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: str) -> str:
+    """Text safe to print on a terminal: control characters (an escape code in a referral id
+    or a registry title) become visible escapes such as \\x1b."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+_MARKDOWN = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "[": "\\[", "]": "\\]",
+     "`": "\\`", "*": "\\*", "_": "\\_", "\n": " ", "\r": " "}
+)  # fmt: skip
+
+
+def md(value: Any) -> str:
+    """Registry or referral text as inert Markdown: no HTML, no links, no table breaks."""
+    return plain(str(value)).translate(_MARKDOWN)
 
 
 def cost_range(cost: dict[str, Any], currency: str = "CNY") -> str:
@@ -136,8 +159,8 @@ def _unrecognised_lines(data: dict[str, Any]) -> list[str]:
 
 def match_markdown(result: MatchResult, currency: str = "CNY") -> str:
     data = result.as_dict()
-    lines = [f"# {match_heading(data)}", ""]
-    lines += [f"> **Warning:** {w}" for w in data["warnings"]]
+    lines = [f"# {md(match_heading(data))}", ""]
+    lines += [f"> **Warning:** {md(w)}" for w in data["warnings"]]
     lines += ["", f"Ranked by: {' > '.join(data['tier_order'])}", ""]
     lines += [
         "| # | option | track | status | estimated cost | tier |",
@@ -145,24 +168,24 @@ def match_markdown(result: MatchResult, currency: str = "CNY") -> str:
     ]
     for o in data["options"]:
         lines.append(
-            f"| {o['rank']} | {o['entry_id']} / {o['indication_id']} | {o['track']} | "
+            f"| {o['rank']} | {md(o['entry_id'])} / {md(o['indication_id'])} | {o['track']} | "
             f"{o['status']} | {cost_range(o['cost'], currency)} | `{tier_text(o['tier'])}` |"
         )
     for o in data["options"]:
-        lines += ["", f"## {o['rank']}. {o['name']}: {o['indication']}", ""]
+        lines += ["", f"## {o['rank']}. {md(o['name'])}: {md(o['indication'])}", ""]
         lines += ["| criterion | outcome | explanation |", "|---|---|---|"]
         for c in o["criteria"]:
-            lines.append(f"| {c['text']} | {c['outcome']} | {c['message']} |")
+            lines.append(f"| {md(c['text'])} | {c['outcome']} | {md(c['message'])} |")
         if o["missing"]:
             lines += ["", "**Ask the referring doctor for:**", ""]
-            lines += [f"- {ask}" for ask in o["missing"]]
+            lines += [f"- {md(ask)}" for ask in o["missing"]]
         if safety := _safety_lines(o, data["patient"]):
-            lines += ["", *[f"- {line}" for line in safety]]
+            lines += ["", *[f"- {md(line)}" for line in safety]]
         lines += ["", "**Cost breakdown:**", "", *cost_markdown(o["cost"], currency)]
         if o["notes"]:
-            lines += ["", "**Notes:**", ""] + [f"- {n}" for n in o["notes"]]
+            lines += ["", "**Notes:**", ""] + [f"- {md(n)}" for n in o["notes"]]
     if hidden := hidden_line(data):
-        lines += ["", f"_{hidden}_"]
+        lines += ["", f"_{md(hidden)}_"]
     return "\n".join(lines) + "\n"
 
 
@@ -204,8 +227,8 @@ def cost_markdown(cost: dict[str, Any], currency: str = "CNY") -> list[str]:
         low, high = (
             (row.get("usd_low"), row.get("usd_high")) if use_usd else (row["low"], row["high"])
         )
-        name = row.get("label") or row.get("name")
-        cites = "".join(f"[{s}]" for s in row.get("sources", []))
+        name = row.get("label") or md(row.get("name"))
+        cites = "".join(f"\\[{md(s)}\\]" for s in row.get("sources", []))
         lines.append(f"| {name} | {_amount(low)} | {_amount(high)} | {cites} |")
     us = cost.get("us_reference") or {}
     if us.get("usd_low") is not None:
