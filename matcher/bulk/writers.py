@@ -14,8 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from matcher.bulk.frame import ERROR_COLUMNS
 from matcher.errors import CartmatchError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -97,7 +96,6 @@ class Writer:
             if self.format == "json":
                 self._handle.write("[")
         elif self.format == "xlsx":
-            from matcher.bulk.frame import ERROR_COLUMNS
             from matcher.bulk.workbook import Book
 
             self._book = Book(self.tmp, self.columns, ERROR_COLUMNS)
@@ -128,7 +126,7 @@ class Writer:
             else:
                 self._handle.write("\n".join(lines) + "\n")
         elif self.format == "xlsx":
-            self._book.write(_python_rows(frame))
+            self._book.write(frame)
         elif self.format == "parquet":
             self._parquet.write_table(self._arrow(frame))
         self.rows += len(frame)
@@ -141,7 +139,7 @@ class Writer:
     def write_errors(self, frame: Any) -> None:
         """XLSX: the rejected rows on the workbook's errors sheet too (other formats: none)."""
         if self.format == "xlsx" and len(frame):
-            self._book.write_errors(_python_rows(neutralise(frame)))
+            self._book.write_errors(neutralise(frame[list(ERROR_COLUMNS)]))
 
     def close(self) -> None:
         """Finish the file and put it in place."""
@@ -162,23 +160,11 @@ class Writer:
             if self._handle is not None:
                 self._handle.close()
             if self._book is not None:
-                self._book.book.close()
+                self._book.abort()
             if self._parquet is not None:
                 self._parquet.close()
         with contextlib.suppress(OSError):
             self.tmp.unlink()
-
-
-def _python_rows(frame: Any) -> list[tuple[Any, ...]]:
-    """A frame's rows as tuples of plain Python values (None for missing), column-wise."""
-    columns = []
-    for name in frame.columns:
-        column = frame[name]
-        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iuf":
-            columns.append(column.tolist())  # NaN stays NaN: the sheet leaves it empty
-        else:
-            columns.append(column.to_numpy(dtype=object, na_value=None).tolist())
-    return list(zip(*columns, strict=True))
 
 
 def _arrow_schema(columns: dict[str, str]) -> Any:
