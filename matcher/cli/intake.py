@@ -79,13 +79,16 @@ def read_bytes(path: str) -> bytes:
     unreadable path is one sentence."""
     limit = PROFILE_BYTES.value
     try:
+        # Checked before opening: opening a FIFO waits for a writer, /dev/zero never ends.
+        if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+            if os.path.isdir(path):
+                raise IsADirectoryError(path)
+            raise InputFileError(
+                f"{path} is not a regular file (a device or a pipe); give a file, or - to "
+                "read standard input",
+                path=path,
+            )
         with open(path, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise InputFileError(
-                    f"{path} is not a regular file (a device or a pipe); give a file, or - to "
-                    "read standard input",
-                    path=path,
-                )
             data = handle.read(limit + 1)
     except FileNotFoundError:
         raise InputFileError(f"{path}: no such file; check the path", path=path) from None
