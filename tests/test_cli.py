@@ -249,8 +249,14 @@ def test_a_diagnosis_naming_two_diseases_lists_their_options_to_confirm(runner):
 @pytest.mark.parametrize(
     ("diagnosis", "said"),
     [
-        pytest.param("glioblastoma", "Glioblastoma (OncoTree GB", id="oncotree"),
-        pytest.param("卵巢癌", "no CAR-T product or trial in the catalog treats", id="chinese"),
+        # Not glioblastoma since batch 14: two MSLN trials take any MSLN-positive solid tumour.
+        pytest.param(
+            "myelodysplastic syndrome", "Myelodysplastic syndrome (OncoTree MDS", id="oncotree"
+        ),
+        # Not 卵巢癌 since batch 14: the MSLN trials take MSLN-positive ovarian cancer.
+        pytest.param(
+            "骨髓增生异常综合征", "no CAR-T product or trial in the catalog treats", id="chinese"
+        ),
         pytest.param("type 1 diabetes", "no CAR-T product or trial", id="autoimmune"),
         pytest.param("hepatoblastoma", "GPC3 is reported in this tumour", id="target-hint"),
     ],
