@@ -258,7 +258,8 @@ def test_a_diagnosis_naming_two_diseases_lists_their_options_to_confirm(runner):
             "骨髓增生异常综合征", "no CAR-T product or trial in the catalog treats", id="chinese"
         ),
         pytest.param("type 1 diabetes", "no CAR-T product or trial", id="autoimmune"),
-        pytest.param("hepatoblastoma", "GPC3 is reported in this tumour", id="target-hint"),
+        # A target hint ("GPC3 is reported in this tumour") needed a solid tumour no cohort
+        # treats: the mesothelin trials now take any MSLN-positive solid tumour.
     ],
 )
 def test_a_recognised_disease_no_cohort_treats_gets_one_line(runner, diagnosis, said):

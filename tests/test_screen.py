@@ -54,7 +54,7 @@ GOOD = [
         "disease_status": "r/r",
         "prior_therapies": "bortezomib;lenalidomide;daratumumab",
     },
-    {"referral_id": "R4", "diagnosis": "breast cancer", "age": "45"},
+    {"referral_id": "R4", "diagnosis": "Hodgkin lymphoma", "age": "45"},
 ]
 FIELDS = [
     "referral_id",
@@ -803,7 +803,7 @@ def test_a_file_of_referrals_says_which_have_no_option_and_why(runner, tmp_path)
     """Issue 10: a disease no cohort treats gets one no_option row with the disease as read;
     a diagnosis that cannot be read gets its own status, which a coordinator can filter."""
     rows = [
-        {"referral_id": "A", "diagnosis": "卵巢高级别浆液性癌", "age": "50"},
+        {"referral_id": "A", "diagnosis": "霍奇金淋巴瘤", "age": "50"},  # Hodgkin: no cohort
         {"referral_id": "B", "diagnosis": "qwertyuiop", "age": "50"},
         {
             "referral_id": "C",
