@@ -131,19 +131,11 @@ def match(
       echo '{"diagnosis": "DLBCL", "prior_lines": 2}' | cartmatch match - --format json
       cartmatch match --diagnosis "multiple myeloma" --prior-lines 3 --city Shanghai
     """
-    from matcher.cli.intake import assignments, merge, read_profile
     from matcher.core.engine import match as run_match
     from matcher.core.patient import load_patient
     from matcher.render.match import match_markdown, match_table, plain, to_json
 
-    if profile is None and not any(v for v in fields.values() if v not in (None, ())):
-        raise click.UsageError("give a PROFILE file (or -) or at least --diagnosis")
-    stdin = sys.stdin.read() if profile == "-" else None
-    raw = read_profile(profile, stdin) if profile else {}
-    fields["antigens"] = assignments(fields["antigens"], "--antigen")
-    fields["labs"] = assignments(fields["labs"], "--lab")
-    fields["prior_therapies"] = list(fields["prior_therapies"]) or None
-    raw = merge(raw, fields)
+    raw = _raw_profile(profile, fields)
     catalog = app.catalog()
     reference = reference_date(today)
     patient, warnings = load_patient(raw, catalog.lexicon, reference, source=_source_name(profile))
@@ -163,6 +155,21 @@ def match(
         click.echo(match_markdown(result, currency), nl=False)
     else:
         click.echo(plain(match_table(result, currency)))
+
+
+def _raw_profile(profile: str | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """The profile file (or standard input, read up to its limit) with the flags over it."""
+    from matcher.cli.intake import assignments, merge, read_profile
+    from matcher.limits import PROFILE_BYTES
+
+    if profile is None and not any(v for v in fields.values() if v not in (None, ())):
+        raise click.UsageError("give a PROFILE file (or -) or at least --diagnosis")
+    stdin = sys.stdin.read(PROFILE_BYTES.value + 1) if profile == "-" else None
+    raw = read_profile(profile, stdin) if profile else {}
+    fields["antigens"] = assignments(fields["antigens"], "--antigen")
+    fields["labs"] = assignments(fields["labs"], "--lab")
+    fields["prior_therapies"] = list(fields["prior_therapies"]) or None
+    return merge(raw, fields)
 
 
 def _place(catalog: Any, city: str | None, province: str | None) -> Any:

@@ -236,20 +236,28 @@ def plan_refresh(
             if entry_id not in touched:
                 touched.append(entry_id)
     for entry_id in sorted(touched):
-        if entry_id in current:
-            plan.older += keep_newer(
-                entry_id, current[entry_id], state[entry_id], overwrite=overwrite_newer
-            )
-        plan.proposed[entry_id] = Entry.model_validate(state[entry_id])
-        if entry_id not in current:
-            plan.added.append(entry_id)
-        elif fields := field_changes(current[entry_id], state[entry_id]):
-            plan.changed[entry_id] = fields
-        else:
-            plan.unchanged.append(entry_id)
+        _propose(plan, entry_id, current, state, overwrite_newer)
     plan.missing = sorted(set(current) - set(touched)) if full else []
     plan.prune = prune
     return plan
+
+
+def _propose(
+    plan: Plan, entry_id: str, current: State, state: State, overwrite_newer: bool
+) -> None:
+    """One touched entry into the plan: added, changed (field by field) or unchanged, with
+    any fact a source would set back to an older value kept as held."""
+    if entry_id in current:
+        plan.older += keep_newer(
+            entry_id, current[entry_id], state[entry_id], overwrite=overwrite_newer
+        )
+    plan.proposed[entry_id] = Entry.model_validate(state[entry_id])
+    if entry_id not in current:
+        plan.added.append(entry_id)
+    elif fields := field_changes(current[entry_id], state[entry_id]):
+        plan.changed[entry_id] = fields
+    else:
+        plan.unchanged.append(entry_id)
 
 
 def field_changes(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:

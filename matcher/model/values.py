@@ -14,6 +14,13 @@ from typing import Any, Literal
 from pydantic import Field
 
 from matcher.model.base import Frozen
+from matcher.model.disease_words import (  # noqa: F401  (read with the other values)
+    DIAGNOSIS_SETTING_WORDS,
+    DIAGNOSIS_STATUS_WORDS,
+    SETTING_ALIASES,
+    STAGE_SYSTEMS,
+    read_stage,
+)
 from matcher.model.written import antigen_words, plain
 
 #: Oldest age a profile may give or a date of birth may imply.
@@ -322,91 +329,6 @@ def surely_after(later: str, earlier: str) -> bool:
     return date_span(later)[0] > date_span(earlier)[1]
 
 
-#: Status words a diagnosis text may carry ("relapsed DLBCL", "难治性多发性骨髓瘤"), most
-#: specific first; used only when disease_status itself is missing.
-DIAGNOSIS_STATUS_WORDS = (
-    ("primary refractory", "refractory"),
-    ("relapsed/refractory", "relapsed"),
-    ("r/r", "relapsed"),
-    ("复发难治", "relapsed"),
-    ("refractory", "refractory"),
-    ("难治", "refractory"),
-    ("relapsed", "relapsed"),
-    ("recurrent", "relapsed"),
-    ("复发", "relapsed"),
-    ("newly diagnosed", "newly_diagnosed"),
-    ("初治", "newly_diagnosed"),
-)
-
-
-#: The setting of a solid tumour: resected disease treated after surgery (adjuvant,
-#: consolidation) or advanced disease (unresectable, metastatic).
-SETTING_ALIASES = {
-    "adjuvant": "adjuvant",
-    "resected": "adjuvant",
-    "post-resection": "adjuvant",
-    "postoperative": "adjuvant",
-    "after resection": "adjuvant",
-    "consolidation": "adjuvant",
-    "术后": "adjuvant",
-    "辅助": "adjuvant",
-    "advanced": "advanced",
-    "metastatic": "advanced",
-    "unresectable": "advanced",
-    "locally advanced": "advanced",
-    "stage iv": "advanced",
-    "晚期": "advanced",
-    "转移": "advanced",
-    "转移性": "advanced",
-    "不可切除": "advanced",
-}
-#: Setting words a diagnosis text may carry, advanced first: "术后复发转移" (metastatic
-#: recurrence after surgery) is advanced disease. Used only when setting itself is missing.
-DIAGNOSIS_SETTING_WORDS = (
-    ("metastatic", "advanced"),
-    ("metastases", "advanced"),
-    ("mets", "advanced"),
-    ("stage iv", "advanced"),
-    ("unresectable", "advanced"),
-    ("advanced", "advanced"),
-    ("晚期", "advanced"),
-    ("转移", "advanced"),
-    ("不可切除", "advanced"),
-    ("iv期", "advanced"),
-    ("post-resection", "adjuvant"),
-    ("after resection", "adjuvant"),
-    ("resected", "adjuvant"),
-    ("adjuvant", "adjuvant"),
-    ("术后", "adjuvant"),
-)
-
-
-#: Staging systems a profile's `stage` may use, each with the pattern that reads it from
-#: text ("MGFA IIIb", "BCLC C", "CNLC IIa", "stage IV", "IV期") and the values it allows.
-STAGE_SYSTEMS = {
-    "MGFA": (
-        r"mgfa\s*(?:class\s*)?(iv[ab]?|i{1,3}[ab]?|v)(?![a-z])",
-        "I IIa IIb IIIa IIIb IVa IVb V",
-    ),
-    "BCLC": (r"bclc\s*(?:stage\s*)?([0abcd])(?![a-z])", "0 A B C D"),
-    "CNLC": (r"cnlc\s*(?:stage\s*)?(iv|i{1,3}[ab]?)(?![a-z])", "Ia Ib IIa IIb IIIa IIIb IV"),
-    "stage": (r"(?:stage\s*|^)(iv|i{1,3})[abce]?(?![a-z])|(iv|i{1,3})[abc]?\s*期", "I II III IV"),
-}
-
-
-def read_stage(text: str) -> str | None:
-    """A stage as 'MGFA IIIb', 'BCLC C', 'CNLC IIa' or 'stage IV' from text, or None."""
-    key = unicodedata.normalize("NFKC", text).casefold()
-    for system, (pattern, values) in STAGE_SYSTEMS.items():
-        match = re.search(pattern, key)
-        if match:
-            found = next(g for g in match.groups() if g)
-            value = next(v for v in values.split() if v.casefold() == found)
-            return f"{system} {value}"
-    return None
-
-
-#: A Child-Pugh class with the scores it allows (A5-A6, B7-B9, C10-C15), or the class alone.
 CHILD_PUGH = re.compile(r"^\s*(?:A\s*([56])|B\s*([789])|C\s*(1[0-5])|[ABC])\s*$", re.IGNORECASE)
 
 
