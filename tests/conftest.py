@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ from click.testing import CliRunner
 from matcher.core.catalog import Catalog, CatalogVersion
 from matcher.core.engine import MatchResult, match
 from matcher.core.patient import load_patient
+from matcher.curation.bundle import open_catalog
 from matcher.curation.loader import load_catalog
 from matcher.model.patient import Patient
 
@@ -25,11 +29,56 @@ def catalog() -> Catalog:
     return Catalog(entries, rules, CatalogVersion(version="test", entries=len(entries)))
 
 
+#: Fixtures through which a test uses the database at $CARTMATCH_DB.
+USES_DB = {"db_path", "runner"}
+#: Test files that watch the database being built from the bundle: they start with no file.
+FRESH_DB_FILES = {"test_store.py"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "fresh_db: start with no database file (not a copy of the session's), to build it",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in FRESH_DB_FILES:
+            item.add_marker(pytest.mark.fresh_db)
+
+
+@pytest.fixture(scope="session")
+def _session_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The database built once from the bundled catalog, as the first run of the CLI builds
+    it; tests get copies. Checkpointed, so the file holds everything (no -wal to copy)."""
+    path = tmp_path_factory.mktemp("session-db") / "cartmatch.db"
+    open_catalog(path)
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+def copy_db(source: Path, target: Path) -> None:
+    """A copy of a database file, with its write-ahead log when one is left (WAL mode)."""
+    shutil.copy2(source, target)
+    wal = source.with_name(source.name + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        shutil.copy2(wal, target.with_name(target.name + "-wal"))
+
+
 @pytest.fixture(autouse=True)
-def _private_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own database file, never the user's."""
+def _private_db(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test gets its own database file, never the user's. A test that uses it (through
+    the CLI runner or db_path) finds there a copy of the database built for the session, so
+    it does not build its own, unless it is marked fresh_db."""
     path = tmp_path / "cartmatch.db"
     monkeypatch.setenv("CARTMATCH_DB", str(path))
+    fresh = request.node.get_closest_marker("fresh_db") is not None
+    if USES_DB & set(request.fixturenames) and not fresh:
+        copy_db(request.getfixturevalue("_session_db"), path)
     return path
 
 
