@@ -15,12 +15,11 @@ from typing import Any
 
 from matcher.errors import ProfileError
 from matcher.model.base import did_you_mean
+from matcher.model.disease_words import DIAGNOSIS_SETTING_WORDS, DIAGNOSIS_STATUS_WORDS, read_stage
 from matcher.model.lexicon import Lexicon
 from matcher.model.patient import Patient, Profile, parse_profile
 from matcher.model.values import (
     AMBIGUOUS_STATUS,
-    DIAGNOSIS_SETTING_WORDS,
-    DIAGNOSIS_STATUS_WORDS,
     KNOWN_LABS,
     LAB_RANGES,
     MAX_AGE,
@@ -28,7 +27,6 @@ from matcher.model.values import (
     AntigenValue,
     date_span,
     find_date,
-    read_stage,
 )
 
 

@@ -8,8 +8,8 @@ from pydantic import Field, model_validator
 
 from matcher.criteria.node import Context, Node
 from matcher.model.base import Frozen
+from matcher.model.disease_words import STAGE_SYSTEMS
 from matcher.model.patient import Ihc, Setting
-from matcher.model.values import STAGE_SYSTEMS
 from matcher.model.verdict import Outcome, Verdict
 
 #: Below this percent of stained cells, "positive" without a stated cut-off needs a human look.

@@ -53,6 +53,10 @@ def dotted(loc: Iterable[object]) -> str:
 _TAGS = ("function-after", "literal[")
 
 
+#: Characters of an offending value an error message repeats.
+SHOWN_INPUT = 80
+
+
 @dataclass(frozen=True)
 class FirstError:
     """The first error of a pydantic ValidationError, in the parts every message is made of.
@@ -99,10 +103,6 @@ def first_error(error: ValidationError) -> FirstError:
     errors = error.errors(include_url=False)
     first = errors[0]
     return FirstError(tuple(first["loc"]), first["msg"], first.get("input"), len(errors) - 1)
-
-
-#: Characters of an offending value an error message repeats.
-SHOWN_INPUT = 80
 
 
 def digest(text: str) -> str:

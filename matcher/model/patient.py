@@ -17,11 +17,11 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from matcher.errors import ProfileError
 from matcher.limits import DIAGNOSIS_CHARS
 from matcher.model.base import Frozen, did_you_mean, first_error
+from matcher.model.disease_words import SETTING_ALIASES, read_stage
 from matcher.model.values import (
     FLAGS,
     KNOWN_LABS,
     MAX_AGE,
-    SETTING_ALIASES,
     SEX_ALIASES,
     STATUS_ALIASES,
     AntigenValue,
@@ -33,7 +33,6 @@ from matcher.model.values import (
     parse_antigen_result,
     parse_antigen_value,
     parse_bool,
-    read_stage,
 )
 from matcher.model.written import day_of, plain, status_word, whole_number
 

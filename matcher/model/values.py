@@ -14,13 +14,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from matcher.model.base import Frozen
-from matcher.model.disease_words import (  # noqa: F401  (read with the other values)
-    DIAGNOSIS_SETTING_WORDS,
-    DIAGNOSIS_STATUS_WORDS,
-    SETTING_ALIASES,
-    STAGE_SYSTEMS,
-    read_stage,
-)
 from matcher.model.written import antigen_words, plain
 
 #: Oldest age a profile may give or a date of birth may imply.
