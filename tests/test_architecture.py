@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).parents[1] / "matcher"
 
 # Each layer may import itself and the layers listed; `errors` is shared by all.
-# cli -> render, curation -> bulk, storage -> core -> criteria -> model.
+# cli -> web -> report -> render, curation -> bulk, storage -> core -> criteria -> model.
 LAYERS = {
     "model": set(),
     "criteria": {"model"},
@@ -23,7 +23,30 @@ LAYERS = {
     "storage": {"core", "criteria", "model", "paths"},
     "bulk": {"storage", "core", "criteria", "model", "paths"},
     "curation": {"bulk", "storage", "core", "criteria", "model", "paths"},
-    "cli": {"render", "bulk", "curation", "storage", "core", "criteria", "model", "paths"},
+    "report": {"render", "core", "criteria", "model", "paths"},
+    "web": {
+        "report",
+        "render",
+        "bulk",
+        "curation",
+        "storage",
+        "core",
+        "criteria",
+        "model",
+        "paths",
+    },
+    "cli": {
+        "web",
+        "report",
+        "render",
+        "bulk",
+        "curation",
+        "storage",
+        "core",
+        "criteria",
+        "model",
+        "paths",
+    },
 }
 PURE = ("model", "criteria", "core")
 FORBIDDEN_IN_PURE = {"click", "pandas", "sqlite3", "sqlite_utils", "yaml", "os", "pathlib"}
