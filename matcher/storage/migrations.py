@@ -114,3 +114,32 @@ def m003_registry_records(db: sqlite_utils.Database) -> None:
         foreign_keys=[("refresh_id", "refreshes", "id")],
     )
     db["registry_records"].create_index(["record_id"])
+
+
+@migrations()
+def m004_users(db: sqlite_utils.Database) -> None:
+    """The web app's team (`cartmatch users add`, `cartmatch serve`) and its audit log.
+
+    Passwords are stored as argon2 hashes only. The audit log says who changed what and when
+    (users, catalog refreshes, uploads); it names no patient.
+    """
+    db["users"].create(
+        {
+            "id": int,
+            "name": str,
+            "role": str,
+            "password_hash": str,
+            "created_at": str,
+            "created_by": str,
+            "disabled": int,
+        },
+        pk="id",
+        not_null={"name", "role", "password_hash", "created_at"},
+        defaults={"disabled": 0},
+    )
+    db["users"].create_index(["name"], unique=True)
+    db["audit_log"].create(
+        {"id": int, "at": str, "user_name": str, "action": str, "subject": str, "detail": str},
+        pk="id",
+        not_null={"at", "action"},
+    )
