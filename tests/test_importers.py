@@ -12,6 +12,7 @@ import pytest
 
 from matcher.core.entry import Entry
 from matcher.curation.importers import ctgov
+from matcher.curation.importers import study as ctgov_study
 from matcher.curation.importers.cart import rejection
 from matcher.curation.importers.spreadsheet import (
     import_sheet,
@@ -249,6 +250,168 @@ def test_json_that_is_not_a_study_says_so(catalog, tmp_path):
     record["protocolSection"]["identificationModule"]["nctId"] = "NCT123"
     with pytest.raises(CatalogError, match=r"studies\.0\.protocolSection.*nctId: 'NCT123'"):
         run_import(catalog, write_page(tmp_path / "p.json", [record]))
+
+
+def real_study(nct: str) -> ctgov_study.Study:
+    (record,) = [r for r in studies("studies_page_kras_g12c.json") if nct in json.dumps(r)[:400]]
+    return ctgov_study.Study(nct, "record", record)
+
+
+def test_site_and_central_contacts_are_kept_as_the_public_record_gives_them(catalog):
+    # A real record (a TCR-T study, so never imported; its facts are read the same way).
+    facts = ctgov_study.read_facts(real_study("NCT06898385"), catalog.lexicon, TODAY)
+    (site,) = facts.sites
+    assert (site["name"], site["city"], site["province"], site["country"]) == (
+        "Sun Yat-sen University Cancer Center", "Guangzhou", "Guangdong", "China")  # fmt: skip
+    assert (site["status"], site["status_as_of"]) == ("recruiting", "2025-05-30")
+    routes = [(c["kind"], c["value"], c.get("label")) for c in site["contacts"]]
+    assert routes == [
+        ("trial_contact", "020-87342487", "Li Yuhong, MD (contact)"),
+        ("email", "liyh@sysucc.org.cn", "Li Yuhong, MD (contact)"),
+        ("person", "Li Yuhong, MD", "principal investigator"),  # named, no number of their own
+    ]
+    trial = facts.trial_ids[0]
+    assert trial["url"] == "https://clinicaltrials.gov/study/NCT06898385"
+    assert (trial["overall_status"], trial["last_update"], trial["verified"]) == (
+        "RECRUITING", "2025-05-30", "2025-05")  # fmt: skip
+    assert {c["value"] for c in trial["contacts"]} == {"87342487 ext. 020", "liyh@sysucc.org.cn"}
+    assert all(c["sources"] == ["ctgov-NCT06898385"] for c in trial["contacts"])
+
+
+def test_municipalities_read_as_their_province_name(catalog):
+    facts = ctgov_study.read_facts(real_study("NCT06008288"), catalog.lexicon, TODAY)
+    places = {(s["city"], s.get("province")) for s in facts.sites}
+    assert ("Beijing", "Beijing") in places and ("Hefei", "Anhui") in places
+    assert facts.trial_ids[0]["contacts"][0]["value"] == "86-21-80423288"
+
+
+def test_an_imported_entry_links_the_record_with_its_dates(catalog):
+    state, _ = run_import(catalog, CTGOV / "NCT09900001.json")
+    entry = Entry.model_validate(state["nct09900001"])
+    trial = entry.trial_ids[0]
+    assert trial.url == "https://clinicaltrials.gov/study/NCT09900001"
+    assert (trial.overall_status, trial.last_update, trial.verified) == (
+        "RECRUITING", "2026-10-02", "2026-10")  # fmt: skip
+    assert [s.province for s in entry.sites] == ["Shanghai", "Guangdong", "Zhejiang"]
+    assert {s.status_as_of for s in entry.sites} == {"2026-10-02"}  # the record's last update
+
+
+def newer_gpc3_record() -> dict:
+    record = gpc3_record()
+    status = record["protocolSection"]["statusModule"]
+    status.update(overallStatus="ACTIVE_NOT_RECRUITING", statusVerifiedDate="2026-11")
+    status["lastUpdatePostDateStruct"]["date"] = "2026-11-20"
+    record["derivedSection"]["miscInfoModule"]["versionHolder"] = "2026-11-25"
+    locations = record["protocolSection"]["contactsLocationsModule"]["locations"]
+    locations[0]["status"] = "COMPLETED"
+    locations[1]["status"] = "RECRUITING"
+    locations[1]["contacts"] = [{"name": "Trial Office", "role": "CONTACT", "phone": "020-1"}]
+    return record
+
+
+def test_a_newer_record_updates_sites_and_the_diff_shows_each_site_status(catalog, tmp_path):
+    from matcher.core.catalog import Catalog, CatalogVersion
+    from matcher.curation.refresh import plan_refresh
+    from matcher.render.catalog import diff_text
+
+    state, _ = run_import(catalog, CTGOV / "NCT09900001.json")
+    held = Catalog([Entry.model_validate(state["nct09900001"])], catalog.rules,
+                   CatalogVersion(version="t", entries=1))  # fmt: skip
+    newer = write_page(tmp_path / "newer.json", [newer_gpc3_record()])
+    text = diff_text(plan_refresh([newer], held, today=TODAY).diff())
+    zhongshan = "sites[Zhongshan Hospital, Fudan University]"
+    assert f"{zhongshan}.status: 'recruiting' -> 'completed'" in text
+    assert f"{zhongshan}.status_as_of: '2026-10-02' -> '2026-11-20'" in text
+    assert "trial_ids[NCT09900001].overall_status: 'RECRUITING' -> 'ACTIVE_NOT_RECRUITING'" in text
+    assert (
+        "NCT09900001 (record updated 2026-11-20), sites: Zhongshan Hospital, Fudan University "
+        "(Shanghai): recruiting -> completed; Sun Yat-sen University Cancer Center (Guangzhou): "
+        "not_yet_recruiting -> recruiting"
+    ) in text
+    assert "sites[Sun Yat-sen University Cancer Center].contacts: [] -> " in text
+
+
+def test_an_older_record_does_not_roll_back_the_sites_or_the_link(catalog, tmp_path):
+    from matcher.core.catalog import Catalog, CatalogVersion
+    from matcher.curation.refresh import plan_refresh
+
+    state, _ = run_import(catalog, write_page(tmp_path / "n.json", [newer_gpc3_record()]))
+    held = Catalog([Entry.model_validate(state["nct09900001"])], catalog.rules,
+                   CatalogVersion(version="t", entries=1))  # fmt: skip
+    plan = plan_refresh([CTGOV / "NCT09900001.json"], held, today=TODAY)
+    after = plan.proposed["nct09900001"]
+    assert after.sites[0].status == "completed" and after.trial_ids[0].last_update == "2026-11-20"
+    assert any(o["field"] == "sites" and not o["applied"] for o in plan.older)
+    assert any("older than the one the entry holds" in n for n in plan.notes)
+
+
+def test_a_curated_site_keeps_its_chinese_name_when_the_registry_updates_it(catalog):
+    curated = load_entry(DATA / "curated" / "entries" / "gpc3-hai-demo.yaml",
+                         catalog.rules, catalog.lexicon)  # fmt: skip
+    data = entry_data(curated)
+    site = {"name": "Zhongshan Hospital, Fudan University", "name_zh": "复旦大学附属中山医院"}
+    data["sites"] = [{**site, "status": "not_yet_recruiting", "sources": ["T1"]}]
+    data["trial_ids"][0]["note"] = "curated note"
+    state, outcome = run_import(catalog, CTGOV / "NCT09900001.json", {"gpc3-hai-demo": data})
+    after = Entry.model_validate(state["gpc3-hai-demo"])
+    zhongshan = after.sites[0]
+    assert zhongshan.name_zh == "复旦大学附属中山医院" and zhongshan.status == "recruiting"
+    assert zhongshan.sources == ["T1", "ctgov-NCT09900001"]
+    assert after.trial_ids[0].note == "curated note" and after.trial_ids[0].verified == "2026-10"
+    assert any("not_yet_recruiting -> recruiting" in n for n in outcome.notes)
+
+
+def test_json_nested_past_the_limit_is_one_sentence(catalog, tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"studies": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    with pytest.raises(CatalogError) as caught:
+        run_import(catalog, deep)
+    assert str(caught.value) == (
+        f"{deep}: nested 100,001 levels deep, over the limit of 16 for a ClinicalTrials.gov "
+        "file; download the record again, or raise CARTMATCH_MAX_JSON_DEPTH"
+    )
+    brackets_in_text = gpc3_record()
+    brackets_in_text["protocolSection"]["identificationModule"]["briefTitle"] += " [[[[" * 40
+    run_import(catalog, write_page(tmp_path / "ok.json", [brackets_in_text]))  # no error
+    huge = tmp_path / "huge.json"
+    huge.write_text('{"protocolSection": {"x": ' + "9" * 5000 + "}}", encoding="utf-8")
+    with pytest.raises(CatalogError, match="a number in the file is too long to read"):
+        run_import(catalog, huge)
+
+
+def _paths(node, path=()):
+    yield path
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else []
+    )
+    for key, child in items:
+        yield from _paths(child, (*path, key))
+
+
+def test_every_field_of_the_wrong_shape_is_read_as_absent_never_a_traceback(catalog, tmp_path):
+    record = gpc3_record()
+    office = {"name": "Trial Office", "role": "CONTACT", "phone": "021-1", "email": "a@b.cn"}
+    record["protocolSection"]["contactsLocationsModule"]["centralContacts"] = [office]
+    hostile = ["text", 7, None, ["list"], {"key": 1}]
+    failures = []
+    for path in [p for p in _paths(record) if p]:
+        for value in hostile:
+            broken = copy.deepcopy(record)
+            parent = broken
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = value
+            try:
+                run_import(catalog, write_page(tmp_path / "h.json", [broken]))
+            except CatalogError:
+                pass
+            except Exception as error:  # the point is that none escapes
+                failures.append(f"{'.'.join(map(str, path))}={value!r}: {error!r}")
+    assert failures == []
 
 
 # -- spreadsheets ------------------------------------------------------------------------------

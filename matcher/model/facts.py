@@ -106,11 +106,13 @@ class Evidence(Sourced):
 
 class Contact(Sourced):
     """A public way to reach a site or a trial: a switchboard, an international office, a
-    trial contact, an e-mail address or a web page, each as its source gives it."""
+    trial contact, an e-mail address or a web page, each as its source gives it; or a person
+    a registry names without a number or address of their own (`person`: a principal
+    investigator)."""
 
-    kind: Literal["switchboard", "international_office", "trial_contact", "email", "web"]
+    kind: Literal["switchboard", "international_office", "trial_contact", "email", "web", "person"]
     value: str
-    """The number, address or page, as published."""
+    """The number, address or page, as published (for `person`, the name)."""
     label: str | None = None
     """Whose it is (a department, a named trial contact and their role)."""
 
@@ -150,6 +152,8 @@ class Site(Sourced):
     city: str | None = None
     province: str | None = None
     """Province or municipality (Beijing, Guangdong)."""
+    country: str | None = None
+    """Country as the registry gives it (imported sites; all are in mainland China)."""
     department: str | None = None
     international_service: bool | None = None
     """Whether the hospital runs an international patient service; null when unknown."""

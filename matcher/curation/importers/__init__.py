@@ -77,6 +77,21 @@ def dig(data: Any, *keys: str) -> Any:
     return data
 
 
+def mapping(value: Any) -> dict[str, Any]:
+    """The value when it is a mapping, else {} (a registry field of the wrong shape)."""
+    return value if isinstance(value, dict) else {}
+
+
+def records(value: Any) -> list[dict[str, Any]]:
+    """The mappings of a value that should be a list of records (anything else is left out)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def text_of(value: Any) -> str | None:
+    """A non-empty stripped string, or None (numbers, lists and blanks are not text)."""
+    return value.strip() or None if isinstance(value, str) else None
+
+
 def texts(value: Any) -> list[str]:
     """The strings of a value that is a string or a list (anything else gives [])."""
     if isinstance(value, str):
@@ -93,7 +108,10 @@ __all__ = [
     "State",
     "add_source",
     "dig",
+    "mapping",
+    "records",
     "set_status",
     "source_id",
+    "text_of",
     "texts",
 ]

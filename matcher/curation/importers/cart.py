@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from matcher.curation.importers import dig, texts
+from matcher.curation.importers import dig, mapping, records, texts
 from matcher.model.lexicon import Lexicon
 
 NOT_TREATMENT = {
@@ -55,12 +55,11 @@ _STAT_CART = re.compile(r"classification and regression tree|\bCART\b", re.I)
 
 
 def _interventions(record: dict[str, Any]) -> list[dict[str, Any]]:
-    found = dig(record, "protocolSection", "armsInterventionsModule", "interventions")
-    return [i for i in found or [] if isinstance(i, dict)]
+    return records(dig(record, "protocolSection", "armsInterventionsModule", "interventions"))
 
 
 def titles(record: dict[str, Any]) -> list[str]:
-    ident = dig(record, "protocolSection", "identificationModule") or {}
+    ident = mapping(dig(record, "protocolSection", "identificationModule"))
     return [t for k in ("briefTitle", "officialTitle", "acronym") for t in texts(ident.get(k))]
 
 
@@ -86,7 +85,7 @@ def car_t_interventions(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 def rejection(record: dict[str, Any]) -> str | None:
     """Why a study is not a CAR-T study, or None when it is one."""
-    design = dig(record, "protocolSection", "designModule") or {}
+    design = mapping(dig(record, "protocolSection", "designModule"))
     study_type = str(design.get("studyType") or "").upper()
     purpose = str(dig(design, "designInfo", "primaryPurpose") or "").upper()
     named = titles(record)

@@ -6,9 +6,13 @@ are not T cells), statistical "CART" trees and observational or supportive-care 
 skipped, each with its reason. A CAR-T study must also have a site in mainland China, a target
 antigen in the vocabulary and at least one condition that maps to the disease vocabulary.
 
-What an imported entry carries: status (overall and per site), phases, conditions mapped to
-the vocabulary, ages, sex, the sites in China, the target antigen(s) read from the
-interventions or title, and the raw record (kept in the database, not in the entry).
+What an imported entry carries: status (overall and per site, each site's dated by the
+record's last update), phases, conditions mapped to the vocabulary, ages, sex, the sites in
+China (facility, city, province, country, site contacts), the target antigen(s) read from the
+interventions or title, and on its NCT trial id the link to the record, the overall status in
+the registry's words, the last-update and verification dates and the central contacts; the raw
+record is kept in the database, not in the entry. Site status changes a record brings are
+spelled out in the refresh notes (`NCT...: sites: X (Shanghai): recruiting -> completed`).
 Criteria beyond age, sex and condition are not guessed: they become one `manual` criterion
 (which is always `unknown`, so the option is never `eligible`) and the entry `needs_review`.
 
@@ -18,8 +22,10 @@ says it was inferred, for a curator to confirm.
 
 Curated entries are never rewritten: when the NCT id is already a trial id of an entry whose
 criteria were curated (its needs_review no longer carries the import mark), only the
-registry-owned facts change: its status (when it is the entry's only NCT trial) and its sites.
-Product entries (approved or filed) only ever get a note.
+registry-owned facts change: its status (when it is the entry's only NCT trial), its sites
+(keeping what a curator added to a site of the same name) and the NCT trial id's registry
+facts (unless the entry holds a later update of the record). Product entries (approved or
+filed) only ever get a note.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from typing import Any
 from matcher.core.entry import Entry
 from matcher.curation.importers import Checker, EntryData, Outcome, State, add_source, set_status
 from matcher.curation.importers.cart import rejection
+from matcher.curation.importers.sites import merge_sites, site_changes
 from matcher.curation.importers.study import STUDY_URL, Facts, phase_label, read_facts, read_studies
 from matcher.model.lexicon import Lexicon
 
@@ -173,15 +180,49 @@ def merge_curated(data: EntryData, facts: Facts) -> list[str]:
             f"{facts.nct_id} is one of {len(ncts)} trials of {entry_id}: its status "
             f"({facts.raw_status}) was not applied to the entry"
         )
+    notes += _merge_trial_id(data, facts)
     if facts.sites:
-        fresh = [{**s, "last_verified": facts.verified} for s in facts.sites]
+        held = data.get("sites") or []
+        fresh = merge_sites(held, [{**s, "last_verified": facts.verified} for s in facts.sites])
         if len(ncts) <= 1:
             data["sites"] = fresh
         else:
-            kept = [s for s in data.get("sites") or [] if sid not in s.get("sources", [])]
-            names = {s["name"].casefold() for s in kept}
-            data["sites"] = kept + [s for s in fresh if s["name"].casefold() not in names]
+            kept = [s for s in held if sid not in s.get("sources", [])]
+            names = {s["name"].casefold() for s in fresh}
+            data["sites"] = [s for s in kept if s["name"].casefold() not in names] + fresh
     return notes
+
+
+def _held_update(data: EntryData, nct: str) -> str:
+    """The last-update date of the record the entry's NCT trial id holds ("" when none)."""
+    trial = next((t for t in data.get("trial_ids") or [] if t.get("id", "").upper() == nct), {})
+    return str(trial.get("last_update") or "")
+
+
+def _older_record(data: EntryData, facts: Facts) -> str | None:
+    """A note when the entry holds a later update of this record than the one offered."""
+    held, offered = _held_update(data, facts.nct_id), str(facts.updated or "")
+    if held and offered and offered < held:
+        return (
+            f"{facts.nct_id}: this record (updated {offered}) is older than the one the entry "
+            f"holds (updated {held}); its link, overall status and contacts were kept"
+        )
+    return None
+
+
+def _merge_trial_id(data: EntryData, facts: Facts) -> list[str]:
+    """The record's link, overall status, dates and central contacts onto the entry's NCT
+    trial id (its curated note kept), unless the entry holds a later update of the record."""
+    older = _older_record(data, facts)
+    if older:
+        return [older]
+    owned = ("url", "overall_status", "last_update", "verified", "contacts")
+    for trial in data.get("trial_ids") or []:
+        if trial.get("id", "").upper() == facts.nct_id:
+            for key in owned:
+                trial.pop(key, None)
+            trial.update({k: v for k, v in facts.trial_ids[0].items() if k in owned})
+    return []
 
 
 def _existing(state: State, nct: str) -> list[str]:
@@ -237,12 +278,18 @@ def _apply_study(
         owned = is_generated(current) and current.get("track") in TRIAL_TRACKS
         if owned and cannot_import(facts) is None:
             data = new_entry(facts, entry_id)
+            data["sites"] = merge_sites(current.get("sites") or [], data["sites"])
+            if older := _older_record(current, facts):
+                data["trial_ids"] = current["trial_ids"]
+                outcome.notes.append(older)
         else:
             data = copy.deepcopy(current)
             notes = merge_curated(data, facts)
             outcome.notes.extend(notes)
             if notes and data == current:
                 continue
+        if data.get("sites") != current.get("sites"):
+            outcome.notes += site_changes(facts.nct_id, current.get("sites") or [], data["sites"])
         entry: Entry = check(data, where)
         state[entry_id] = entry.model_dump(mode="json", by_alias=True, exclude_none=True)
         outcome.touch(entry_id)

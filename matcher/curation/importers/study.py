@@ -1,6 +1,11 @@
 """A ClinicalTrials.gov API v2 file read into study records, and one CAR-T study's facts
 normalised to catalog terms (status, phases, conditions as disease codes, ages, sex, sites in
-mainland China with their own status, target antigens, cell source, trial ids)."""
+mainland China with their own status and contacts, target antigens, cell source, trial ids with
+the record's link, overall status, update and verification dates and central contacts).
+
+A file nested deeper than the JSON nesting limit (`matcher.limits.JSON_DEPTH`) is refused
+before it is parsed, and fields of the wrong shape are read as absent: a hostile or damaged
+file gives one sentence, never a traceback."""
 
 from __future__ import annotations
 
@@ -8,23 +13,21 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import accumulate
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
-from matcher.curation.importers import dig, texts
+from matcher.curation.importers import dig, mapping, records, text_of, texts
 from matcher.curation.importers.cart import car_t_interventions, cell_source, names_of, targets
+from matcher.curation.importers.sites import contacts, entry_status, registry_sites
 from matcher.errors import CatalogError
-from matcher.model.facts import EntryStatus
+from matcher.limits import JSON_DEPTH
 from matcher.model.lexicon import Lexicon
 
 STUDY_URL = "https://clinicaltrials.gov/study/{nct}"
 _NCT = re.compile(r"^NCT\d{8}$")
-_STATUSES = set(get_args(EntryStatus))
-_EXTRA_STATUS = {
-    "no_longer_available": "closed",
-    "temporarily_not_available": "suspended",
-    "available": "recruiting",
-}
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(year|month|week|day|hour|minute)s?\s*$", re.I)
 _YEARS = {
     "year": 1.0,
@@ -70,7 +73,7 @@ class Facts:
     eligibility: str | None
     verified: str
     updated: str | None
-    trial_ids: list[dict[str, str]]
+    trial_ids: list[dict[str, Any]]
     names: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -101,6 +104,13 @@ def read_studies(path: Path) -> list[Study]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise CatalogError(f"{path}: cannot be read ({error})", path=str(path)) from None
+    depth = nesting(text)
+    if JSON_DEPTH.exceeded(depth):
+        raise CatalogError(
+            f"{path}: nested {depth:,} levels deep, over the limit of {JSON_DEPTH.value:,} for "
+            f"a ClinicalTrials.gov file; download the record again, or raise {JSON_DEPTH.env}",
+            path=str(path),
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -109,6 +119,12 @@ def read_studies(path: Path) -> list[Study]:
             "download the record again or fix the file",
             path=str(path),
             location=f"line {error.lineno}",
+        ) from None
+    except ValueError as error:  # an integer of more digits than Python converts
+        raise CatalogError(
+            f"{path}: a number in the file is too long to read ({str(error).split(':')[0]}); "
+            "download the record again or fix the file",
+            path=str(path),
         ) from None
     if isinstance(data, dict) and isinstance(data.get("studies"), list):
         records = [(f"studies.{i}", r) for i, r in enumerate(data["studies"])]
@@ -121,6 +137,14 @@ def read_studies(path: Path) -> list[Study]:
             path=str(path),
         )
     return [_study(path, where, record) for where, record in records]
+
+
+def nesting(text: str) -> int:
+    """The deepest bracket nesting of JSON text outside strings (checked before parsing: the
+    parser recurses once a level)."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    steps = (1 if char in "[{" else -1 for char in brackets)
+    return max(accumulate(steps), default=0)
 
 
 def _study(path: Path, where: str, record: Any) -> Study:
@@ -137,11 +161,6 @@ def _study(path: Path, where: str, record: Any) -> Study:
 
 
 # -- normalising -----------------------------------------------------------------------------
-
-
-def entry_status(raw: Any) -> str:
-    key = str(raw or "unknown").strip().lower().replace(" ", "_").replace(",", "")
-    return key if key in _STATUSES else _EXTRA_STATUS.get(key, "unknown")
 
 
 def _years(text: Any) -> float | None:
@@ -177,40 +196,23 @@ def _diseases(record: dict[str, Any], lexicon: Lexicon) -> tuple[list[str], list
         if found.method == "fuzzy":
             review.append(f"condition '{condition}' was mapped to {found.code} by a fuzzy match")
     if not codes:  # fall back on the registry's own MeSH terms
-        meshes = dig(record, "derivedSection", "conditionBrowseModule", "meshes") or []
-        for mesh in meshes:
-            found = lexicon.resolve_diagnosis(str(mesh.get("term", "")))
+        meshes = records(dig(record, "derivedSection", "conditionBrowseModule", "meshes"))
+        for term in (t for mesh in meshes if (t := text_of(mesh.get("term")))):
+            found = lexicon.resolve_diagnosis(term)
             if found and found.code not in codes:
                 codes.append(found.code)
-                review.append(f"disease {found.code} read from the MeSH term '{mesh['term']}'")
+                review.append(f"disease {found.code} read from the MeSH term '{term}'")
     if unmapped:
         review.append("conditions not in the disease vocabulary: " + "; ".join(unmapped))
     return codes, conditions, review
 
 
-def _sites(record: dict[str, Any], sid: str) -> list[dict[str, Any]]:
-    """Sites in mainland China with their own recruitment status, in registry order."""
-    sites: list[dict[str, Any]] = []
-    seen = set()
-    locations = dig(record, "protocolSection", "contactsLocationsModule", "locations") or []
-    for loc in locations:
-        if str(loc.get("country", "")).strip().casefold() != "china" or not loc.get("facility"):
-            continue
-        key = (loc["facility"].strip(), loc.get("city"))
-        if key in seen:
-            continue
-        seen.add(key)
-        site = {"name": key[0], "city": loc.get("city"), "sources": [sid]}
-        if loc.get("status"):
-            site["status"] = entry_status(loc["status"])
-        sites.append({k: v for k, v in site.items() if v is not None})
-    return sites
-
-
-def _trial_ids(record: dict[str, Any], nct: str) -> list[dict[str, str]]:
-    ids = [{"id": nct, "registry": "nct"}]
-    for other in dig(record, "protocolSection", "identificationModule", "secondaryIdInfos") or []:
-        value = str(other.get("id", "")).strip()
+def _trial_ids(record: dict[str, Any], nct: str, registry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The NCT id with what the registry says of the record, then ChiCTR and CTR numbers."""
+    ids: list[dict[str, Any]] = [{"id": nct, "registry": "nct", **registry}]
+    secondary = dig(record, "protocolSection", "identificationModule", "secondaryIdInfos")
+    for other in records(secondary):
+        value = text_of(other.get("id")) or ""
         if value.upper().startswith("CHICTR"):
             ids.append({"id": value, "registry": "chictr"})
         elif value.upper().startswith("CTR"):
@@ -218,44 +220,60 @@ def _trial_ids(record: dict[str, Any], nct: str) -> list[dict[str, str]]:
     return ids
 
 
+def _registry_facts(proto: dict[str, Any], nct: str) -> dict[str, Any]:
+    """Link, overall status in the registry's words, last update, verification, central
+    contacts: the NCT trial id's own fields."""
+    status = mapping(proto.get("statusModule"))
+    central = mapping(proto.get("contactsLocationsModule")).get("centralContacts")
+    facts = {
+        "url": STUDY_URL.format(nct=nct),
+        "overall_status": text_of(status.get("overallStatus")),
+        "last_update": text_of(mapping(status.get("lastUpdatePostDateStruct")).get("date")),
+        "verified": text_of(status.get("statusVerifiedDate")),
+        "contacts": contacts(central, f"ctgov-{nct}"),
+    }
+    return {k: v for k, v in facts.items() if v}
+
+
 def read_facts(study: Study, lexicon: Lexicon, today: date) -> Facts:
     """The registry facts of one CAR-T study."""
     record, nct = study.record, study.nct_id
-    proto = record.get("protocolSection") or {}
-    ident = proto.get("identificationModule") or {}
-    status_module = proto.get("statusModule") or {}
-    eligibility = proto.get("eligibilityModule") or {}
-    sponsor = dig(proto, "sponsorCollaboratorsModule", "leadSponsor") or {}
+    proto = mapping(record.get("protocolSection"))
+    ident = mapping(proto.get("identificationModule"))
+    status_module = mapping(proto.get("statusModule"))
+    eligibility = mapping(proto.get("eligibilityModule"))
+    sponsor = mapping(mapping(proto.get("sponsorCollaboratorsModule")).get("leadSponsor"))
     diseases, conditions, review = _diseases(record, lexicon)
     low, high = _years(eligibility.get("minimumAge")), _years(eligibility.get("maximumAge"))
     sex = {"FEMALE": ["female"], "MALE": ["male"]}.get(str(eligibility.get("sex", "")).upper())
     source, stated = cell_source(record)
     cars = car_t_interventions(record)
     verified = dig(record, "derivedSection", "miscInfoModule", "versionHolder")
-    updated = dig(status_module, "lastUpdatePostDateStruct", "date")
+    registry = _registry_facts(proto, nct)
+    updated = registry.get("last_update")
     return Facts(
         nct_id=nct,
-        title=str(ident.get("briefTitle") or ident.get("officialTitle") or nct).strip(),
-        sponsor=sponsor.get("name"),
-        sponsor_class=sponsor.get("class"),
-        status=entry_status(status_module.get("overallStatus")),
-        raw_status=str(status_module.get("overallStatus") or "not stated"),
+        title=text_of(ident.get("briefTitle")) or text_of(ident.get("officialTitle")) or nct,
+        sponsor=text_of(sponsor.get("name")),
+        sponsor_class=text_of(sponsor.get("class")),
+        status=entry_status(text_of(status_module.get("overallStatus"))),
+        raw_status=registry.get("overall_status") or "not stated",
         phases=texts(dig(proto, "designModule", "phases")),
         conditions=conditions,
         diseases=diseases,
         review=review,
         ages=(low, high),
-        age_text=f"{eligibility.get('minimumAge') or 'no minimum'} to "
-        f"{eligibility.get('maximumAge') or 'no maximum'}",
+        age_text=f"{text_of(eligibility.get('minimumAge')) or 'no minimum'} to "
+        f"{text_of(eligibility.get('maximumAge')) or 'no maximum'}",
         sex=sex,
-        sites=_sites(record, f"ctgov-{nct}"),
+        sites=registry_sites(record, f"ctgov-{nct}", _iso_date(updated)),
         targets=targets(record, lexicon),
         cell_source=source,
         cell_source_stated=stated,
-        eligibility=eligibility.get("eligibilityCriteria"),
+        eligibility=text_of(eligibility.get("eligibilityCriteria")),
         verified=_iso_date(verified) or _iso_date(updated) or today.isoformat(),
         updated=updated,
-        trial_ids=_trial_ids(record, nct),
+        trial_ids=_trial_ids(record, nct, registry),
         names={
             "codes": texts(dig(ident, "orgStudyIdInfo", "id")),
             "aliases": list(
