@@ -123,9 +123,14 @@ def split_result(
     return result[~rejected].reset_index(drop=True), errors
 
 
-def saved_referrals(profiles: dict[int, str], shown: pd.DataFrame) -> list[tuple[Any, ...]]:
-    """Per screened referral: (line, referral id, raw profile JSON, options JSON), where the
-    options are "entry_id/indication_id:status" in rank order (see `screen_chunk`)."""
+def saved_referrals(
+    profiles: dict[int, str], shown: pd.DataFrame, carried: pd.DataFrame | None = None
+) -> list[tuple[Any, ...]]:
+    """Per screened referral: (line, referral id, raw profile JSON, options JSON, options in
+    full JSON, carried columns JSON), where the options are "entry_id/indication_id:status"
+    in rank order (see `screen_chunk`), in full {key: {status, enrolment, cost_low_cny,
+    cost_high_cny}} (what a call-back compares), and the carried columns are the row's
+    non-empty cells of the columns `screen` carries through (contact details)."""
     lines = shown["line"].to_numpy(np.int64)
     if not len(lines):
         return []
@@ -135,18 +140,64 @@ def saved_referrals(profiles: dict[int, str], shown: pd.DataFrame) -> list[tuple
     ]
     quoted = {label: "" if label is None else _text_json(label) for label in set(labels)}
     pieces = [quoted[label] for label in labels]
+    full = _option_states(shown, labels)
     starts = np.flatnonzero(np.r_[True, lines[1:] != lines[:-1]])
     ends = np.r_[starts[1:], len(lines)]
-    options = [
-        "[" + ",".join(p for p in pieces[a:b] if p) + "]"
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
-    ]
+    spans = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    options = ["[" + ",".join(p for p in pieces[a:b] if p) + "]" for a, b in spans]
+    states = ["{" + ",".join(sorted(p for p in full[a:b] if p)) + "}" for a, b in spans]
     ids = shown["referral_id"].astype(object).to_numpy()[starts]
     ids = np.where(pd.isna(ids), None, ids)
     firsts = lines[starts].tolist()
+    contacts = _carried_json(carried, firsts)
     return list(
-        zip(firsts, ids.tolist(), [profiles[line] for line in firsts], options, strict=True)
+        zip(
+            firsts,
+            ids.tolist(),
+            [profiles[line] for line in firsts],
+            options,
+            states,
+            contacts,
+            strict=True,
+        )
     )
+
+
+def _option_states(shown: pd.DataFrame, labels: list[str | None]) -> list[str]:
+    """Each option row as '"entry/indication":{...}' (made once per distinct row)."""
+    enrolment = shown["enrolment"].astype(object).to_numpy()
+    low = shown["cost_low_cny"].to_numpy(float)
+    high = shown["cost_high_cny"].to_numpy(float)
+    made: dict[tuple[Any, ...], str] = {}
+    out = []
+    for label, e, lo, hi in zip(labels, enrolment, low.tolist(), high.tolist(), strict=True):
+        key = (label, e, lo, hi)
+        if key not in made:
+            made[key] = "" if label is None else _state_json(label, e, lo, hi)
+        out.append(made[key])
+    return out
+
+
+def _state_json(label: str, enrolment: Any, low: float, high: float) -> str:
+    option, _, status = label.rpartition(":")
+    state = {
+        "status": status,
+        "enrolment": enrolment if isinstance(enrolment, str) else None,
+        "cost_low_cny": None if math.isnan(low) else low,
+        "cost_high_cny": None if math.isnan(high) else high,
+    }
+    return _text_json(option) + ":" + _canonical(state)
+
+
+def _carried_json(carried: pd.DataFrame | None, lines: list[int]) -> list[str]:
+    if carried is None or not len(carried.columns):
+        return ["{}"] * len(lines)
+    taken = carried.reindex(lines)
+    names = [str(c) for c in taken.columns]
+    return [
+        _canonical({n: str(v) for n, v in zip(names, row, strict=True) if not is_empty(v)})
+        for row in taken.itertuples(index=False, name=None)
+    ]
 
 
 def profiles_json(cells: dict[str, Cells], rows: np.ndarray) -> list[str]:

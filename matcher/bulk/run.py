@@ -174,7 +174,7 @@ def run_screen(
             writing = pool.submit(_write, results.writer, rejects.writer, rows, bad)
             _count(summary, statuses, chunk, shown, bad)
             if runs is not None:
-                runs.add_referrals(summary.run_id, saved_referrals(profiles, shown))
+                runs.add_referrals(summary.run_id, saved_referrals(profiles, shown, chunk.carried))
             if progress is not None and n > 1:
                 progress(summary.rows_in, time.perf_counter() - start)
         if writing is not None:

@@ -76,7 +76,13 @@ def connect(path: Path) -> sqlite3.Connection:
 
 #: Every migration this version knows, in order (tests check it against `migrations`); a
 #: database with one not listed here was written by a newer cartmatch.
-KNOWN_MIGRATIONS = ("m001_catalog", "m002_screening", "m003_registry_records", "m004_users")
+KNOWN_MIGRATIONS = (
+    "m001_catalog",
+    "m002_screening",
+    "m003_registry_records",
+    "m004_users",
+    "m005_cases",
+)
 
 
 def _unknown_migrations(conn: sqlite3.Connection) -> list[str]:

@@ -143,3 +143,77 @@ def m004_users(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"at", "action"},
     )
+
+
+@migrations()
+def m005_cases(db: sqlite_utils.Database) -> None:
+    """Cases: each saved referral followed up (status, notes, what the family was last told,
+    what the catalog last gave it, every change of its options), for call-backs.
+
+    A case is keyed by its referral id (or "run R row N" without one) and points at its latest
+    saved referral row, which holds the profile. `told` is the baseline (the options as the
+    family last heard them), `seen` the options at the latest re-check; both are JSON objects
+    "entry_id/indication_id" -> {status, enrolment, cost_low_cny, cost_high_cny}. Every change
+    to a case is a `case_events` row with who and when; `case_matches` keeps each result that
+    differed from the one before. Saved referrals from before this migration get their cases
+    when cases are next read (`CaseStore.sync`).
+    """
+    db["cases"].create(
+        {
+            "id": int,
+            "key": str,
+            "referral_id": str,
+            "status": str,
+            "run_id": int,
+            "row_number": int,
+            "include_all": int,
+            "contact": str,
+            "told": str,
+            "told_at": str,
+            "seen": str,
+            "seen_at": str,
+            "seen_refresh": int,
+            "changed_at": str,
+            "changed_refresh": int,
+            "created_at": str,
+            "created_by": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"key", "status", "told", "seen", "created_at", "updated_at"},
+    )
+    db["cases"].create_index(["key"], unique=True)
+    db["cases"].create_index(["status"])
+    db["case_events"].create(
+        {
+            "id": int,
+            "case_id": int,
+            "at": str,
+            "by": str,
+            "kind": str,
+            "from_status": str,
+            "to_status": str,
+            "text": str,
+            "refresh_id": int,
+        },
+        pk="id",
+        not_null={"case_id", "at", "kind"},
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+    db["case_events"].create_index(["case_id"])
+    db["case_matches"].create(
+        {
+            "id": int,
+            "case_id": int,
+            "at": str,
+            "by": str,
+            "refresh_id": int,
+            "source": str,
+            "options": str,
+        },
+        pk="id",
+        not_null={"case_id", "at", "source", "options"},
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+    db["case_matches"].create_index(["case_id"])
+    db["screening_referrals"].create_index(["referral_id"])

@@ -40,13 +40,26 @@ class RunStore:
         )
         return int(table.last_pk)
 
-    def add_referrals(self, run_id: int, rows: Iterable[tuple[Any, ...]]) -> None:
-        """(row number, referral id, profile JSON, options shown) for each screened referral."""
+    def add_referrals(
+        self, run_id: int, rows: Iterable[tuple[Any, ...]], by: str | None = None
+    ) -> None:
+        """(row number, referral id, profile JSON, options shown[, the options in full, the
+        carried columns as JSON]) for each screened referral; each becomes (or updates) a case
+        (`storage.cases`), saved by `by` (default: the OS user)."""
+        from matcher.storage.case_records import save_cases
+        from matcher.storage.cases import current_user
+
+        rows = list(rows)
         self.db.conn.executemany(
             "INSERT INTO screening_referrals (run_id, row_number, referral_id, profile, "
             "options) VALUES (?, ?, ?, ?, ?)",
-            [(run_id, *row) for row in rows],
+            [(run_id, *row[:4]) for row in rows],
         )
+        include_all = self.db.conn.execute(
+            "SELECT include_all FROM screening_runs WHERE id = ?", [run_id]
+        ).fetchone()
+        save_cases(self.db.conn, run_id, rows, bool(include_all and include_all[0]),
+                   by or current_user())  # fmt: skip
 
     def finish(self, run_id: int, counts: dict[str, int], summary: dict[str, Any]) -> None:
         self.db["screening_runs"].update(
