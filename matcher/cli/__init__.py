@@ -85,6 +85,7 @@ def main() -> None:
 from matcher.cli import catalog as _catalog  # noqa: E402  (registers commands)
 from matcher.cli import db as _db  # noqa: E402, F401
 from matcher.cli import match as _match  # noqa: E402
+from matcher.cli import report as _report  # noqa: E402, F401
 from matcher.cli import screen as _screen  # noqa: E402, F401
 from matcher.cli import sites as _sites  # noqa: E402, F401
 from matcher.cli import vocab as _vocab  # noqa: E402, F401

@@ -1,0 +1,145 @@
+"""Costs as a report shows them: each option's range on its track in rounded figures, the
+scenarios in words, what the estimate includes and leaves out, insurance as context, and the
+rows of the chart beside the US reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matcher.report.words import Words
+
+#: What no estimate includes: the family pays these on top (no sourced figure, so no amount).
+NOT_INCLUDED = (
+    "travel to and from China",
+    "accommodation outside the hospital",
+    "an interpreter",
+    "living costs of the family or carer",
+    "care after returning home",
+)
+
+#: The scenarios as the family reads them, by their name in rules/costs.yaml.
+SCENARIOS = {
+    "bridging": "If the disease moves fast and needs bridging therapy first",
+    "severe_crs_icans": "If severe side effects (CRS or ICANS) need days in intensive care",
+    "extended_stay": "If the stay is 2–3 weeks longer",
+    "complicated": "If the course is complicated (intensive care and a longer stay)",
+}
+
+
+def option_cost(cost: dict[str, Any], words: Words, currency: str) -> dict[str, Any]:
+    """One option's cost, rounded as people read it, in the chosen currency first."""
+    return {
+        "track": cost.get("track_label") or cost["track"],
+        "range": money(cost, words, currency),
+        "price_known": cost.get("price_known", False),
+        "confidence": words(cost.get("confidence", "low")),
+        "scenarios": [
+            {
+                "label": words(SCENARIOS.get(s["name"], s["label"])),
+                "range": money(s, words, currency),
+            }
+            for s in cost.get("scenarios", [])
+        ],
+        "included": [c["label"] for c in cost.get("components", [])],
+        "not_included": [words(item) for item in NOT_INCLUDED],
+        "us": us_money(cost.get("us_reference") or {}, words, currency, cost.get("fx_rate")),
+        "insurance": insurance_words(cost.get("insurance") or {}, words),
+        "fx": words(
+            "At {rate} CNY per USD ({when}).",
+            rate=f"{cost['fx_rate']:g}",
+            when=words.date(cost.get("fx_date")),
+        )
+        if cost.get("fx_rate")
+        else None,
+        "notes": [money_note(n, words) for n in cost.get("notes", [])],
+    }
+
+
+def money(item: dict[str, Any], words: Words, currency: str) -> str:
+    """'CNY 1.49–1.63 M (about USD 207–226k)', or the USD figure first with --currency USD."""
+    if item.get("low") is None:
+        return words("unknown (no price published)")
+    cny = words.money(item["low"], item["high"], "CNY")
+    if currency.upper() == "USD":
+        return f"{words.money(item.get('usd_low'), item.get('usd_high'), 'USD')} ({cny})"
+    usd = words.money(item.get("usd_low"), item.get("usd_high"), "USD", about=True)
+    return f"{cny} ({usd})"
+
+
+def us_money(us: dict[str, Any], words: Words, currency: str, fx: float | None) -> str | None:
+    """The US reference pathway: in USD, with CNY alongside at the model rate."""
+    if us.get("usd_low") is None:
+        return None
+    usd = words.money(us["usd_low"], us["usd_high"], "USD")
+    complicated = words.money(us.get("complicated_usd_high"), us.get("complicated_usd_high"), "USD")
+    text = words("{range}; complicated course up to {high}", range=usd, high=complicated)
+    if fx and currency.upper() == "CNY":
+        cny = words.money(us["usd_low"] * fx, us["usd_high"] * fx, "CNY", about=True)
+        text += f" ({cny})"
+    return text
+
+
+def insurance_words(insurance: dict[str, Any], words: Words) -> list[str]:
+    """Insurance as context: never subtracted from the estimate."""
+    lines = []
+    listed = insurance.get("commercial_innovative_list")
+    if listed is True:
+        lines.append(words("On China's commercial health insurance innovative drug list."))
+    elif listed is False:
+        lines.append(words("Not on China's commercial health insurance innovative drug list."))
+    if insurance.get("text"):
+        lines.append(insurance["text"])
+    lines.append(words("Insurance depends on the patient's own policy; it is not subtracted."))
+    return lines
+
+
+def money_note(note: str, words: Words) -> str:
+    """A cost note in the report's words: the one the engine writes most is translated; the
+    others stay as the engine gives them."""
+    if note.startswith("disease tempo unknown"):
+        return words(
+            "Disease tempo unknown: bridging therapy is not included (see the bridging scenario)."
+        )
+    return note
+
+
+def chart_rows(options: list[dict[str, Any]], words: Words, currency: str) -> dict[str, Any]:
+    """The bars of the cost chart: each option's range (and how far a complicated course can
+    take it) on one axis with the US reference, in the chosen currency."""
+    use_usd = currency.upper() == "USD"
+    rows = []
+    for option in options:
+        cost = option["cost_raw"]
+        if cost.get("low") is None:
+            continue
+        low, high = (cost["usd_low"], cost["usd_high"]) if use_usd else (cost["low"], cost["high"])
+        worst = _worst(cost, use_usd)
+        rows.append(
+            {"label": f"{option['number']}. {option['name']}", "low": low, "high": high,
+             "worst": max(worst, high), "us": False}
+        )  # fmt: skip
+    us_rows = _us_rows(options, words, use_usd)
+    return {"rows": [*rows, *us_rows], "currency": "USD" if use_usd else "CNY"}
+
+
+def _worst(cost: dict[str, Any], use_usd: bool) -> float:
+    key = "usd_high" if use_usd else "high"
+    return max([cost[key], *(s[key] for s in cost.get("scenarios", []))])
+
+
+def _us_rows(options: list[dict[str, Any]], words: Words, use_usd: bool) -> list[dict[str, Any]]:
+    """One bar per distinct US reference (usually one for all options)."""
+    seen = {}
+    for option in options:
+        cost = option["cost_raw"]
+        us = cost.get("us_reference") or {}
+        fx = 1.0 if use_usd else cost.get("fx_rate") or 0
+        if us.get("usd_low") is None or not fx:
+            continue
+        key = (us["usd_low"] * fx, us["usd_high"] * fx, us["complicated_usd_high"] * fx)
+        seen.setdefault(key, us.get("label"))
+    return [
+        {"label": words("US reference (same pathway at US prices)"), "low": low, "high": high,
+         "worst": worst, "us": True}
+        for (low, high, worst) in seen
+    ]  # fmt: skip

@@ -1,0 +1,112 @@
+"""A report as a file: HTML from the Jinja2 template, PDF from that HTML through WeasyPrint
+with the CJK font bundled as a Python package, so Chinese renders on a machine without one.
+Nothing is fetched: the stylesheet is inline and the font is a local file."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from matcher.errors import CartmatchError
+from matcher.report.chart import chart_geometry
+from matcher.report.words import Words
+
+#: The Python package that ships the font (Noto Sans CJK, SIL Open Font License 1.1), and the
+#: font file in it. Its language-specific OTF holds every CJK glyph; the page's lang="zh-CN"
+#: selects the simplified-Chinese forms (OpenType locl).
+FONT_PACKAGE = "cvttf_NotoSansCJK_Regular"
+FONT_FILE = "NotoSansCJKtc-Regular.otf"
+FONT_FAMILY = "Report Sans"
+
+
+@cache
+def _environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("matcher.report", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The report as one self-contained HTML page (inline style and chart, no fetches)."""
+    words = Words.of(report["lang"])
+    template = _environment().get_template("report.html.j2")
+    css = resources.files("matcher.report").joinpath("templates/report.css").read_text("utf-8")
+    return template.render(
+        r=report, _=words, css=css, chart=chart_geometry(report["chart"], report["lang"])
+    )
+
+
+def font_path() -> Path:
+    """The bundled CJK font file; one clear sentence when the package is missing."""
+    try:
+        folder = resources.files(FONT_PACKAGE)
+    except ModuleNotFoundError as error:
+        raise CartmatchError(
+            f"the report font package ({FONT_PACKAGE}) is not installed; reinstall cartmatch "
+            "(pip install -e .) to get it"
+        ) from error
+    return Path(str(folder.joinpath(FONT_FILE)))
+
+
+def write_pdf(html: str, target: Path) -> None:
+    """The HTML page as a PDF, every text in the bundled font (Latin and CJK alike)."""
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    face = (
+        f"@font-face {{ font-family: '{FONT_FAMILY}'; src: url('{font_path().as_uri()}'); }}\n"
+        f"html, svg text {{ font-family: '{FONT_FAMILY}'; }}"
+    )
+    style = weasyprint.CSS(string=face, font_config=fonts)
+    with _private(target) as handle:
+        weasyprint.HTML(string=html).write_pdf(handle, stylesheets=[style], font_config=fonts)
+
+
+def write_html(html: str, target: Path) -> None:
+    with _private(target) as handle:
+        handle.write(html.encode("utf-8"))
+
+
+def write_report(report: dict[str, Any], target: Path) -> None:
+    """The report to `target`, as PDF or HTML by its suffix; the file is readable by its
+    owner only (it is about a patient)."""
+    suffix = target.suffix.lower()
+    if suffix not in (".pdf", ".html", ".htm"):
+        raise CartmatchError(f"{target.name}: a report is written as .pdf or .html")
+    html = render_html(report)
+    if suffix == ".pdf":
+        write_pdf(html, target)
+    else:
+        write_html(html, target)
+
+
+class _private:
+    """A file opened for writing with mode 0600 (created so, or tightened when it exists)."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __enter__(self) -> Any:
+        try:
+            fd = os.open(self.target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except OSError as error:
+            raise CartmatchError(
+                f"cannot write {self.target.name}: {error.strerror}; check the folder exists "
+                "and is writable"
+            ) from error
+        os.chmod(self.target, 0o600)
+        self.handle = os.fdopen(fd, "wb")
+        return self.handle
+
+    def __exit__(self, *exc: Any) -> None:
+        self.handle.close()

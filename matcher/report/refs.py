@@ -1,0 +1,96 @@
+"""Sources and sites as a report lists them: every cited source once, numbered, with its
+title, address and date; each programme's sites with their contacts when the catalog has them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matcher.core.catalog import Catalog
+from matcher.core.engine import Option
+from matcher.core.places import site_record
+from matcher.report.words import Words
+
+ROLES = {
+    "commercial": "gives the approved product",
+    "trial_site": "trial site",
+    "lead_site": "lead trial site",
+}
+CONTACTS = {
+    "switchboard": "switchboard",
+    "international_office": "international office",
+    "trial_contact": "trial contact",
+    "email": "e-mail",
+    "web": "web page",
+}
+
+
+class SourceList:
+    """The report's numbered list of sources; the same source cited twice keeps one number."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[tuple[str, str, str], int] = {}
+
+    def cite(self, *tables: dict[str, Any]) -> list[int]:
+        """Numbers for every source in these tables (an entry's `sources`, a cost's)."""
+        numbers = []
+        for table in tables:
+            for source in table.values():
+                key = _key(source)
+                number = self._numbers.setdefault(key, len(self._numbers) + 1)
+                if number not in numbers:
+                    numbers.append(number)
+        return sorted(numbers)
+
+    def listed(self, words: Words) -> list[dict[str, Any]]:
+        return [
+            {"number": n, "title": title, "url": url, "date": words.date(day) if day else ""}
+            for (title, url, day), n in sorted(self._numbers.items(), key=lambda kv: kv[1])
+        ]
+
+
+def _key(source: Any) -> tuple[str, str, str]:
+    """(title, address, date) of a Source model or of a cost's source dict."""
+    get = source.get if isinstance(source, dict) else lambda k: getattr(source, k, None)
+    return (str(get("title") or ""), str(get("url") or ""), str(get("date") or ""))
+
+
+def entry_sites(options: list[Option], catalog: Catalog, words: Words) -> list[dict[str, Any]]:
+    """Each shown programme once, with its sites: name, city, role, status, contacts."""
+    seen: dict[str, dict[str, Any]] = {}
+    for option in options:
+        entry = option.entry
+        if entry.id in seen:
+            continue
+        sites = [_site(site_record(s, catalog.places), words) for s in entry.sites]
+        seen[entry.id] = {"name": entry.name, "sites": sites}
+    return list(seen.values())
+
+
+def _site(record: dict[str, Any], words: Words) -> dict[str, Any]:
+    name = record.get("name_zh") if words.lang == "zh" and record.get("name_zh") else None
+    service = record.get("international_service")
+    return {
+        "name": name or record["name"],
+        "other_name": record["name"] if name else record.get("name_zh"),
+        "city": ", ".join(p for p in (record.get("city"), record.get("province")) if p),
+        "role": words(ROLES.get(record.get("role") or "", "site")),
+        "status": _status(record, words),
+        "international": words({True: "yes", False: "no"}.get(service, "unknown")),
+        "contacts": [
+            {
+                "kind": words(CONTACTS.get(c["kind"], c["kind"])),
+                "value": c["value"],
+                "label": c.get("label") or "",
+            }
+            for c in record.get("contacts", [])
+        ],
+    }
+
+
+def _status(record: dict[str, Any], words: Words) -> str:
+    status = record.get("status")
+    if not status:
+        return ""
+    when = record.get("status_as_of")
+    state = words(status.replace("_", " "))
+    return words("{state} (as of {when})", state=state, when=words.date(when)) if when else state

@@ -1,0 +1,234 @@
+"""Reports to send (issue #15): the README's DLBCL, gastric and lupus examples written as PDF and
+HTML, in English and Chinese, for the family and the MDT; each PDF rendered once per module."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from matcher.cli import cli
+from matcher.core.engine import match
+from matcher.core.patient import load_patient
+from matcher.report import words as report_words
+from matcher.report.content import ReportRequest, build_report
+from matcher.report.document import render_html, write_report
+from matcher.report.words import Words
+from tests.conftest import TODAY
+
+ROOT = Path(__file__).parents[1]
+
+#: The README's examples, as profiles.
+EXAMPLES = {
+    "dlbcl": (
+        {"diagnosis": "DLBCL", "disease_status": "refractory", "prior_lines": 2, "age": 54},
+        "CNY",
+        None,
+    ),
+    "gastric": (
+        {
+            "diagnosis": "胃癌",
+            "antigens": {"CLDN18.2": "60%:2+", "HER2": "negative"},
+            "prior_lines": 2,
+            "age": 61,
+        },
+        "CNY",
+        None,
+    ),
+    "lupus": ({"diagnosis": "lupus nephritis", "prior_lines": 3}, "USD", 7.1),
+}
+KINDS = [
+    (example, lang, audience)
+    for example in EXAMPLES
+    for lang in ("en", "zh")
+    for audience in ("family", "mdt")
+]
+DISCLAIMER = {
+    "en": "It is not medical advice and does not confirm eligibility",
+    "zh": "本报告不构成医疗建议",
+}
+
+needs_poppler = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext, pdftoppm) not installed"
+)
+
+
+def report_of(catalog, example: str, lang: str, audience: str, **extra):
+    profile, currency, fx = EXAMPLES[example]
+    patient, warnings = load_patient({**profile, **extra}, catalog.lexicon, TODAY)
+    result = match(patient, catalog, warnings=warnings, include_all=True, fx=fx, today=TODAY)
+    return build_report(result, catalog, ReportRequest(audience, lang, currency, TODAY))
+
+
+@pytest.fixture(scope="module")
+def written(catalog, tmp_path_factory):
+    """Every example x language x audience, as HTML and PDF, written once for the module."""
+    folder = tmp_path_factory.mktemp("reports")
+    report_words.UNTRANSLATED.clear()
+    out = {}
+    for kind in KINDS:
+        report = report_of(catalog, *kind)
+        paths = {}
+        for suffix in ("html", "pdf"):
+            paths[suffix] = folder / f"{'-'.join(kind)}.{suffix}"
+            write_report(report, paths[suffix])
+        out[kind] = (report, paths)
+    return out
+
+
+def squeeze(text: str) -> str:
+    """Text without whitespace: PDF extraction breaks lines anywhere in Chinese."""
+    return re.sub(r"\s+", "", text)
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def shown(report) -> list[dict]:
+    return [o for group in report["groups"] for o in group["options"]]
+
+
+@needs_poppler
+@pytest.mark.parametrize("kind", KINDS, ids="-".join)
+def test_pdf_has_the_options_costs_sources_and_disclaimer(written, kind):
+    report, paths = written[kind]
+    text = squeeze(pdf_text(paths["pdf"]))
+    options = shown(report)
+    assert options, "every README example has options"
+    for option in options[:3]:
+        assert squeeze(option["name"]) in text
+        assert squeeze(option["cost"]["range"]) in text
+    assert squeeze(report["sources"][0]["title"]) in text
+    assert squeeze(DISCLAIMER[kind[1]]) in text
+
+
+@needs_poppler
+@pytest.mark.parametrize("kind", KINDS, ids="-".join)
+def test_pdf_pages_are_not_blank(written, kind, tmp_path):
+    from PIL import Image
+
+    _, paths = written[kind]
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", str(paths["pdf"]), str(tmp_path / "page")], check=True
+    )
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert pages
+    for page in pages:
+        darkest, _ = Image.open(page).convert("L").getextrema()
+        assert darkest < 160, f"{page.name} is blank"
+
+
+@needs_poppler
+@pytest.mark.parametrize("kind", [k for k in KINDS if k[1] == "zh"], ids="-".join)
+def test_chinese_pdf_embeds_the_cjk_font_and_every_glyph(written, kind):
+    report, paths = written[kind]
+    fonts = subprocess.run(
+        ["pdffonts", str(paths["pdf"])], capture_output=True, text=True, check=True
+    ).stdout
+    embedded = [line for line in fonts.splitlines() if "Report-Sans" in line]
+    assert embedded and all(" yes " in line for line in embedded), fonts
+    text = pdf_text(paths["pdf"])
+    assert "\ufffd" not in text and ".notdef" not in text
+    squeezed = squeeze(text)
+    for chinese in ("收到的患者资料", "需索取的病历和检查", "资料来源", shown(report)[0]["name"]):
+        assert squeeze(chinese) in squeezed
+    assert "万" in text
+
+
+def test_money_is_rounded_as_people_read_it():
+    en, zh = Words.of("en"), Words.of("zh")
+    assert en.money(1_493_000, 1_629_000, "CNY") == "CNY 1.49–1.63 M"
+    assert en.money(207_361, 226_250, "USD", about=True) == "about USD 207–226k"
+    assert zh.money(1_493_000, 1_629_000, "CNY") == "149–163 万元"
+    assert zh.money(207_361, 226_250, "USD", about=True) == "约 20.7–22.6 万美元"
+    assert zh.date("2026-11-29") == "2026年11月29日"
+
+
+def test_family_report_groups_the_dlbcl_options(written):
+    report, paths = written[("dlbcl", "en", "family")]
+    titles = [g["title"] for g in report["groups"]]
+    assert titles[0] == "Can proceed"
+    assert shown(report)[0]["name"].startswith("Axicabtagene ciloleucel")
+    assert report["left_out"]["count"] > 0
+    html = paths["html"].read_text(encoding="utf-8")
+    assert "CNY 1.49–1.63 M (about USD 207–226k)" in html
+    assert "Curator notes" not in html and "MedBridgeNZ lists" not in html
+
+
+def test_mdt_report_has_the_criterion_table_and_curator_notes(written):
+    _, paths = written[("dlbcl", "en", "mdt")]
+    html = paths["html"].read_text(encoding="utf-8")
+    assert "Label or protocol text" in html and "Patient value" in html
+    assert "Curator notes" in html
+
+
+def test_one_merged_list_of_what_to_request_says_what_it_decides(written):
+    report, _ = written[("gastric", "en", "family")]
+    asks = [a["ask"] for a in report["asks"]]
+    assert len(asks) == len(set(asks))
+    assert all(a["decides"] for a in report["asks"])
+
+
+def test_lupus_report_leads_with_usd(written):
+    report, _ = written[("lupus", "en", "family")]
+    assert shown(report)[0]["cost"]["range"].startswith("USD ")
+    assert report["chart"]["currency"] == "USD"
+
+
+def test_cost_chart_has_a_bar_per_option_and_the_us_reference(written):
+    report, paths = written[("dlbcl", "en", "family")]
+    html = paths["html"].read_text(encoding="utf-8")
+    chart = html.split('<svg class="chart"', 1)[1].split("</svg>", 1)[0]
+    assert chart.count("<rect") >= len(shown(report)) + 1
+    assert "US reference" in chart
+
+
+def test_every_fixed_text_is_translated(written):
+    catalogue = yaml.safe_load((ROOT / "matcher/report/messages/zh.yaml").read_text("utf-8"))
+    template = (ROOT / "matcher/report/templates/report.html.j2").read_text("utf-8")
+    used = re.findall(r"""_\(\s*["']((?:[^"'\\]|\\.)+)["']""", template)
+    assert used
+    assert [text for text in used if text not in catalogue] == []
+    assert not report_words.UNTRANSLATED, sorted(report_words.UNTRANSLATED)
+
+
+def test_html_escapes_referral_text(catalog, tmp_path):
+    report = report_of(catalog, "dlbcl", "en", "mdt", diagnosis="<script>alert(1)</script> DLBCL")
+    html = render_html(report)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_report_command_writes_a_private_file(runner, tmp_path):
+    target = tmp_path / "r.html"
+    args = ["report", "--diagnosis", "DLBCL", "--prior-lines", "2", "--status", "refractory"]
+    result = runner.invoke(cli, [*args, "-o", str(target), "--today", "2026-11-23"])
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert "axi-cel / lbcl-3l" not in target.read_text(encoding="utf-8")  # family: no ids
+    bad = runner.invoke(cli, [*args, "-o", str(tmp_path / "r.txt")])
+    assert bad.exit_code == 1
+    assert "written as .pdf or .html" in bad.stderr
+
+
+def test_report_from_a_screening_run_writes_one_file_per_referral(runner, tmp_path):
+    sheet = tmp_path / "referrals.csv"
+    sheet.write_text(
+        "referral_id,diagnosis,prior_lines,age\nR-1,DLBCL,2,54\nR/2,lupus nephritis,3,30\n",
+        encoding="utf-8",
+    )
+    screened = runner.invoke(cli, ["screen", str(sheet), "-o", str(tmp_path / "out.csv")])
+    assert screened.exit_code == 0, screened.output
+    folder = tmp_path / "reports"
+    result = runner.invoke(cli, ["report", "--run", "1", "-o", str(folder), "--format", "html"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["R-1.html", "R_2.html"]
+    missing = runner.invoke(cli, ["report", "--run", "99", "-o", str(folder)])
+    assert missing.exit_code == 1 and "no saved referrals in run 99" in missing.stderr
