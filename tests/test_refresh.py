@@ -400,7 +400,8 @@ def test_after_apply_saved_referrals_with_other_options_are_listed(runner, built
     sheet.write_text(f"id,status,source,as_of\n{entry_id},closed,Site letter,2026-11-22\n")
     text = invoke(runner, "catalog", "refresh", sheet, "--apply", "--today", TODAY.isoformat())
     assert "1 now have a different set of options" in text.stdout
-    assert "REF-HCC (run 1, row 2)" in text.stdout and "REF-SLE" not in text.stdout
+    # compared with what the family was last told (never notified: the new trial is still news)
+    assert "REF-HCC (case 1, new)" in text.stdout and "REF-SLE" not in text.stdout
     assert f"{trial.split(':')[0]} ({trial.split(':')[1]}) no longer offered: closed" in text.stdout
 
 

@@ -82,6 +82,7 @@ def main() -> None:
     cli(prog_name="cartmatch")
 
 
+from matcher.cli import cases as _cases  # noqa: E402, F401  (cases, call-backs)
 from matcher.cli import catalog as _catalog  # noqa: E402  (registers commands)
 from matcher.cli import db as _db  # noqa: E402, F401
 from matcher.cli import match as _match  # noqa: E402

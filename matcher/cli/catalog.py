@@ -24,10 +24,15 @@ def _format_option(func: Any) -> Any:
 
 
 def _callbacks(app: App, today: date) -> dict[str, Any]:
-    """Saved referrals whose options differ under the catalog now in the database."""
-    from matcher.curation.callbacks import changed_referrals
+    """Re-check the open cases the change can affect (progress on stderr); who to call back."""
+    from matcher.curation.callbacks import after_change
+    from matcher.storage.cases import current_user
 
-    return changed_referrals(app.path(), app.catalog(), today)
+    return after_change(app.path(), app.catalog(), today, by=current_user(), progress=_progress)
+
+
+def _progress(done: int, total: int) -> None:
+    click.echo(f"re-checking cases: {done:,} of {total:,}", err=True)
 
 
 @cli.group(name="catalog")
@@ -112,8 +117,9 @@ def refresh(
     list_price_cny, price_unit, status, sites, sponsor, manufacturing); ClinicalTrials.gov
     API v2 JSON (one study or a /api/v2/studies page; only CAR-T studies with a site in
     China become entries, and curated criteria are never overwritten). Nothing is written
-    when any source is invalid. After --apply, saved referrals whose options changed are
-    listed so their families can be called back.
+    when any source is invalid. After --apply, the open cases the change can affect are
+    re-checked and those whose options now differ from what their families were last told
+    are listed (`cartmatch cases callbacks` writes the list to a file).
 
     A refresh never silently undoes a newer update: where a source would set a fact back to a
     value dated before the one held (its last_verified or as_of, else its sources' date), the diff
@@ -153,7 +159,8 @@ def refresh(
 def _echo_refresh(data: dict[str, Any]) -> None:
     """A refresh as text: the diff, then what was applied (and who to call back) or that
     nothing was written."""
-    from matcher.render.catalog import callbacks_text, diff_text
+    from matcher.render.cases import recheck_text
+    from matcher.render.catalog import diff_text
 
     click.echo(diff_text(data))
     if data["applied"]:
@@ -162,7 +169,7 @@ def _echo_refresh(data: dict[str, Any]) -> None:
             f"{data['catalog_version']}); `cartmatch catalog rollback "
             f"{data['refresh_id']}` undoes it."
         )
-        click.echo(callbacks_text(data["referrals"]))
+        click.echo(recheck_text(data["referrals"]))
     else:
         click.echo("Dry run: nothing was written. Run again with --apply to write it.")
 
@@ -263,7 +270,7 @@ def rollback(app: App, refresh_id: int, today: datetime | None, fmt: str) -> Non
     Example:
       cartmatch catalog rollback 4
     """
-    from matcher.render.catalog import callbacks_text
+    from matcher.render.cases import recheck_text
     from matcher.storage.refresh_log import rollback as run_rollback
 
     app.catalog()  # builds the database on first use
@@ -278,7 +285,7 @@ def rollback(app: App, refresh_id: int, today: datetime | None, fmt: str) -> Non
         f"{', '.join(undo['restored']) or 'none'}; removed "
         f"{', '.join(undo['removed']) or 'none'}."
     )
-    click.echo(callbacks_text(data["referrals"]))
+    click.echo(recheck_text(data["referrals"]))
 
 
 @catalog_group.command()

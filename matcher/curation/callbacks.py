@@ -1,91 +1,188 @@
-"""After a refresh: which saved referrals now have a different set of options (call them back).
+"""Call-backs: the open cases whose options differ from what their families were last told.
 
-Each saved referral (a screening run's `screening_referrals` row: the profile and the options
-it was shown, as "entry_id/indication_id:status") is matched again against the new catalog,
-with the run's own `include_all`. A referral is reported when its set of options differs from
-what was recorded: a new option, an option gone (a closed trial, a removed entry, now
-ineligible), or an option whose status changed. Only the latest run of each referral counts.
+Each case keeps two sets of options (`storage.cases`): `told`, what the family last heard (at
+saving, or when `cases notified` recorded a call), and `seen`, what the catalog gave at the
+latest re-check (`curation.recheck`). A case is to be called back when they differ: an option
+appears (or comes back), disappears (closed, now ineligible, removed), changes status or
+enrolment, or its cost moves by more than the threshold (a share of the cost told, 10% unless
+set). Comparing with what was told, never with the first screening, is what makes the list
+right: a case is listed until its family is told, then not again until something else
+changes; a change undone before anyone called (a refresh rolled back) lists no one.
 """
 
 from __future__ import annotations
 
-import json
+import os
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from matcher.core.catalog import Catalog
+from matcher.core.engine import enrolment_state
 from matcher.errors import CartmatchError
 
-#: Keys of the printed (normalised) profile that are not profile input.
-_DERIVED_KEYS = ("indication_name", "prior_therapy_classes")
+#: The setting for the cost threshold, and its default (a share of the cost told).
+COST_THRESHOLD_ENV = "CARTMATCH_COST_THRESHOLD"
+DEFAULT_COST_THRESHOLD = 0.10
 
 
-def _split(option: str) -> tuple[str, str]:
-    key, _, status = option.rpartition(":")
-    return key, status
+def cost_threshold(text: str | None = None) -> float:
+    """The cost threshold from '10%' or '0.1' (or the setting, else 10%)."""
+    raw = (text if text is not None else os.environ.get(COST_THRESHOLD_ENV, "")).strip()
+    if not raw:
+        return DEFAULT_COST_THRESHOLD
+    try:
+        value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 10:
+        where = "--cost-threshold" if text is not None else COST_THRESHOLD_ENV
+        raise CartmatchError(
+            f"{where} '{raw[:20]}' is not a share of the cost: give a percentage such as 10%"
+        )
+    return value
 
 
-def _options_now(profile: dict[str, Any], catalog: Catalog, today: date, include_all: bool):
-    from matcher.core.engine import hidden_reason, match
-    from matcher.core.patient import load_patient
+def differences(
+    told: dict[str, Any],
+    seen: dict[str, Any],
+    catalog: Catalog,
+    threshold: float,
+    before: set[str] = frozenset(),  # type: ignore[assignment]
+) -> list[str]:
+    """The changes from what was told to what is seen, in words, by option. `before`: options
+    the case had at some point (an option back among them is said to be offered again)."""
+    changes = []
+    for key in sorted(set(told) | set(seen)):
+        old, new = told.get(key), seen.get(key)
+        if old is None and new is not None:
+            again = "offered again" if key in before else "new option"
+            changes.append(f"{again} {key} ({new['status']})")
+        elif new is None and old is not None:
+            changes.append(f"{key} ({old['status']}) no longer offered: {_gone(key, catalog)}")
+        elif old is not None and new is not None:
+            changes += _changed(key, old, new, threshold)
+    return changes
 
-    raw = {k: v for k, v in profile.items() if k not in _DERIVED_KEYS}
-    patient, _ = load_patient(raw, catalog.lexicon, today, source="saved referral")
-    result = match(patient, catalog, include_all=True)
-    shown = {}
-    why_hidden = {}
-    for option in result.options:
-        key = f"{option.entry.id}/{option.indication.id}"
-        reason = hidden_reason(option.status, option.enrolment, include_all)
-        if reason is None:
-            shown[key] = option.status.value
-        elif reason == "closed":
-            why_hidden[key] = f"closed ({option.indication.status.value})"
-        else:
-            why_hidden[key] = "now ineligible"
-    return shown, why_hidden
+
+def _changed(key: str, old: dict[str, Any], new: dict[str, Any], threshold: float) -> list[str]:
+    out = []
+    if old["status"] != new["status"]:
+        out.append(f"{key}: {old['status']} -> {new['status']}")
+    if "enrolment" in old and old["enrolment"] != new.get("enrolment"):
+        out.append(f"{key}: enrolment {old['enrolment']} -> {new.get('enrolment')}")
+    if "cost_low_cny" in old and _cost_moved(old, new, threshold):
+        out.append(f"{key}: cost {_cost(old)} -> {_cost(new)}")
+    return out
 
 
-def changed_referrals(db_path: Path, catalog: Catalog, today: date) -> dict[str, Any]:
-    """{"saved": n, "changed": [{"referral", "run_id", "row_number", "changes": [...]}]}."""
-    from matcher.storage.runs import SavedReferrals
+def _cost_moved(old: dict[str, Any], new: dict[str, Any], threshold: float) -> bool:
+    for name in ("cost_low_cny", "cost_high_cny"):
+        a, b = old.get(name), new.get(name)
+        if (a is None) != (b is None):
+            return True  # now known, or no longer known
+        if a is not None and b is not None and abs(b - a) > threshold * abs(a):
+            return True
+    return False
 
-    with SavedReferrals.at(db_path) as store:
-        saved = store.latest()
-    changed = []
-    for run_id, row_number, referral_id, profile, options, include_all in saved:
-        label = referral_id or f"run {run_id} row {row_number}"
-        before = dict(_split(o) for o in json.loads(options or "[]"))
-        try:
-            now, why_hidden = _options_now(json.loads(profile), catalog, today, bool(include_all))
-        except (CartmatchError, ValueError) as error:
-            changed.append(
-                {
-                    "referral": label,
-                    "run_id": run_id,
-                    "row_number": row_number,
-                    "changes": [f"could not be matched again: {error}"],
-                }
-            )
-            continue
-        changes = []
-        for key in sorted(set(before) | set(now)):
-            old, new = before.get(key), now.get(key)
-            if old == new:
-                continue
-            if old is None:
-                changes.append(f"new option {key} ({new})")
-            elif new is None:
-                reason = why_hidden.get(key) or "removed from the catalog"
-                changes.append(f"{key} ({old}) no longer offered: {reason}")
-            else:
-                changes.append(f"{key}: {old} -> {new}")
+
+def _cost(state: dict[str, Any]) -> str:
+    low, high = state.get("cost_low_cny"), state.get("cost_high_cny")
+    if low is None or high is None:
+        return "unknown"
+    return f"CNY {low:,.0f}" if low == high else f"CNY {low:,.0f}-{high:,.0f}"
+
+
+def _gone(key: str, catalog: Catalog) -> str:
+    entry_id, _, indication_id = key.partition("/")
+    entry = catalog.entry(entry_id)
+    indication = (
+        next((i for i in entry.indications if i.id == indication_id), None) if entry else None
+    )
+    if indication is None:
+        return "removed from the catalog"
+    if enrolment_state(indication) == "closed":
+        return f"closed ({indication.status.value})"
+    return "now ineligible"
+
+
+def pending(
+    db_path: Path,
+    catalog: Catalog,
+    *,
+    threshold: float,
+    since: int | None = None,
+    only: Sequence[int] | None = None,
+) -> list[Any]:
+    """The call-backs (`storage.cases.Callback`): open cases whose options differ from what
+    was told; with `since`, those whose options changed in that refresh or later; with
+    `only`, those cases."""
+    from matcher.storage.cases import Callback, CaseStore
+    from matcher.storage.db import reading
+
+    with reading(db_path) as conn:
+        store = CaseStore(conn)
+        cases = store.open_changed(since=since, only=only)
+        history = store.options_ever([c.id for c in cases])
+    out = []
+    for case in cases:
+        told, seen = case.told_raw, case.seen_raw
+        changes = differences(told, seen, catalog, threshold, history.get(case.id, set()))
         if changes:
-            changed.append(
-                {"referral": label, "run_id": run_id, "row_number": row_number, "changes": changes}
+            out.append(
+                Callback(
+                    case_id=case.id,
+                    key=case.key,
+                    referral_id=case.referral_id,
+                    status=case.status,
+                    changes=changes,
+                    changed_refresh=case.changed_refresh,
+                    told_at=case.told_at,
+                    contact=case.contact,
+                )
             )
-    return {"saved": len(saved), "changed": changed}
+    return out
 
 
-__all__ = ["changed_referrals"]
+def after_change(
+    db_path: Path, catalog: Catalog, today: date, *, by: str | None, progress: Any = None
+) -> dict[str, Any]:
+    """After an applied refresh or a rollback: re-check the open cases the change can affect
+    and report who to call back because of it (the JSON of `catalog refresh`)."""
+    from matcher.curation.recheck import recheck
+    from matcher.storage.cases import CaseStore
+    from matcher.storage.db import reading
+
+    done = recheck(db_path, catalog, today, by=by, progress=progress)
+    calls = pending(db_path, catalog, threshold=cost_threshold(), only=list(done.changed))
+    with reading(db_path) as conn:
+        counts = CaseStore(conn).counts()
+    settled = len(done.changed) - len(calls)
+    return {
+        "saved": counts["all"],
+        "open": counts["open"],
+        "checked": done.checked,
+        "entries": done.entries,
+        "refresh_id": done.refresh_id,
+        "changed": [_item(call) for call in calls],
+        "settled": settled,
+        "unreadable": len(done.unreadable),
+        "seconds": round(done.seconds, 2),
+    }
+
+
+def _item(call: Any) -> dict[str, Any]:
+    data = call.model_dump()
+    data["referral"] = call.key
+    return data
+
+
+__all__ = [
+    "COST_THRESHOLD_ENV",
+    "DEFAULT_COST_THRESHOLD",
+    "after_change",
+    "cost_threshold",
+    "differences",
+    "pending",
+]

@@ -1,0 +1,179 @@
+"""Re-check the open cases after the catalog changed, on the bulk engine (`screen_frame`).
+
+Only what a change can affect is checked. A case remembers the refresh it was last checked
+against (`seen_refresh`); the entries changed by later refreshes are the touched ones. Each
+open case not yet checked against the current refresh is screened against the touched
+entries only (a catalog of just those, so the screening costs what they cost): its options on
+touched entries are replaced by what they give now (an option can appear, go, or change),
+its options on other entries stay as they were. Options are independent of one another (each
+is one entry x indication for one patient), so this equals a full re-match on the entries
+that changed. When any entry may have changed (a case never checked, a sync of the bundled
+catalog, which can change the rules) the case is screened against every entry. A refresh that
+touched no entry screens nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from matcher.core.catalog import Catalog
+
+#: Cases screened at a time (one progress step).
+CHUNK_CASES = 25_000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Recheck:
+    """What a re-check did."""
+
+    refresh_id: int | None
+    """The catalog refresh the cases were checked against."""
+    checked: int = 0
+    entries: list[str] | None = field(default_factory=list)
+    """The entries re-checked (None: every entry)."""
+    changed: dict[int, str] = field(default_factory=dict)
+    """Case id -> its new options (JSON), for the cases whose options changed."""
+    unreadable: dict[int, str] = field(default_factory=dict)
+    """Case id -> why its saved profile could not be matched again (its options are kept)."""
+    seconds: float = 0.0
+
+
+def recheck(
+    db_path: Path,
+    catalog: Catalog,
+    today: date,
+    *,
+    by: str | None,
+    progress: Progress | None = None,
+) -> Recheck:
+    """Re-check the open cases not yet checked against the catalog now in the database."""
+    from matcher.storage.case_records import current_refresh, sync, to_recheck, touched_after
+    from matcher.storage.db import writing
+
+    start = time.perf_counter()
+    with writing(db_path) as db:
+        sync(db.conn, by)
+        refresh = current_refresh(db.conn)
+        rows = to_recheck(db.conn, refresh)
+        touched: set[str] | None = set()
+        for floor in {row[4] for row in rows}:
+            more = touched_after(db.conn, floor)
+            touched = None if more is None or touched is None else touched | more
+    done = Recheck(refresh, entries=None if touched is None else sorted(touched))
+    if rows and (touched is None or touched):
+        _screen_cases(done, rows, catalog, today, touched, progress)
+    _record(db_path, done, [row[0] for row in rows if row[0] not in done.unreadable], by)
+    done.seconds = time.perf_counter() - start
+    return done
+
+
+def _record(db_path: Path, done: Recheck, checked: list[int], by: str | None) -> None:
+    from matcher.storage.case_records import record_checks
+    from matcher.storage.db import writing
+
+    with writing(db_path) as db:
+        record_checks(db.conn, done.changed, checked, done.refresh_id, by)
+
+
+def _screen_cases(
+    done: Recheck,
+    rows: list[tuple[Any, ...]],
+    catalog: Catalog,
+    today: date,
+    touched: set[str] | None,
+    progress: Progress | None,
+) -> None:
+    """Screen the cases in chunks (each with its run's include_all) and keep the changes."""
+    scope = catalog if touched is None else _only(catalog, touched)
+    for include_all in (False, True):
+        group = [row for row in rows if bool(row[1]) is include_all]
+        for at in range(0, len(group), CHUNK_CASES):
+            chunk = group[at : at + CHUNK_CASES]
+            now, errors = screen_saved([row[2] for row in chunk], scope, today, include_all)
+            for n, (case_id, _, _, seen, _) in enumerate(chunk):
+                if n in errors:
+                    done.unreadable[case_id] = errors[n]
+                    continue
+                before = json.loads(seen or "{}")
+                kept = {} if touched is None else _untouched(before, touched)
+                after = {**kept, **now.get(n, {})}
+                if after != before:
+                    done.changed[case_id] = _canonical(after)
+            done.checked += len(chunk)
+            if progress is not None:
+                progress(done.checked, len(rows))
+
+
+def _only(catalog: Catalog, touched: set[str]) -> Catalog:
+    """The catalog with only the touched entries still in it (same rules and version)."""
+    scope = Catalog([e for e in catalog.entries if e.id in touched], catalog.rules, catalog.version)
+    scope.__dict__["lexicon"] = catalog.lexicon  # the same vocabulary: built once, shared
+    return scope
+
+
+def _untouched(options: dict[str, Any], touched: set[str]) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if k.partition("/")[0] not in touched}
+
+
+def screen_saved(
+    profiles: list[str], catalog: Catalog, today: date, include_all: bool
+) -> tuple[dict[int, dict[str, Any]], dict[int, str]]:
+    """Saved profiles (JSON) screened in bulk: per position its options in full
+    ({"entry/indication": {status, enrolment, cost_low_cny, cost_high_cny}}), and per
+    position the reason a profile can no longer be read."""
+    from matcher.bulk.frame import REJECTED, referral_frame
+    from matcher.bulk.rows import json_columns
+    from matcher.bulk.screening import screen_frame
+
+    names, cells = json_columns([json.loads(p) for p in profiles])
+    frame = referral_frame(names, cells, list(range(len(profiles))))
+    result = screen_frame(frame, catalog, today, include_all=include_all)
+    status = result["status"].astype(object).to_numpy()
+    lines = result["line"].to_numpy().tolist()
+    errors = {
+        line: str(reason)
+        for line, s, reason in zip(lines, status, result["error"].astype(object), strict=True)
+        if s == REJECTED
+    }
+    columns = [
+        result[c].astype(object).to_numpy().tolist()
+        for c in ("entry_id", "indication_id", "enrolment")
+    ]
+    low = result["cost_low_cny"].to_numpy(float).tolist()
+    high = result["cost_high_cny"].to_numpy(float).tolist()
+    options: dict[int, dict[str, Any]] = {}
+    made: dict[tuple[Any, ...], dict[str, Any]] = {}
+    rows = zip(lines, *columns, status.tolist(), low, high, strict=True)
+    for line, entry, indication, enrolment, state, lo, hi in rows:
+        if not isinstance(entry, str):
+            continue  # the row of a referral with no option, or rejected
+        key = (state, enrolment, lo, hi)
+        if key not in made:
+            made[key] = _state(state, enrolment, lo, hi)
+        options.setdefault(line, {})[f"{entry}/{indication}"] = made[key]
+    return options, errors
+
+
+def _state(status: str, enrolment: Any, low: float, high: float) -> dict[str, Any]:
+    return {
+        "status": status,
+        "enrolment": enrolment if isinstance(enrolment, str) else None,
+        "cost_low_cny": None if math.isnan(low) else low,
+        "cost_high_cny": None if math.isnan(high) else high,
+    }
+
+
+def _canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+__all__ = ["CHUNK_CASES", "Recheck", "recheck", "screen_saved"]
