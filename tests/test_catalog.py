@@ -41,10 +41,20 @@ def test_unknown_prices_say_so(catalog):
                 assert price.confidence == "low", f"{entry.id}: an assumed band is low confidence"
 
 
-def test_conflicting_c_car031_figures_are_both_kept(catalog):
-    texts = " ".join(e.text for e in catalog.entry("c-car031").evidence)
-    texts += " ".join(e.text for i in catalog.entry("c-car031").indications for e in i.evidence)
-    assert "50.0%" in texts and "56.5%" in texts
+def test_c_car031_gives_only_its_sourced_response_rates(catalog):
+    entry = catalog.entry("c-car031")
+    evidence = [*entry.evidence, *(e for i in entry.indications for e in i.evidence)]
+    texts = " ".join(e.text for e in evidence)
+    assert "56.5%" in texts and "75%" in texts  # four independent sources agree
+    assert "50.0%" not in texts  # a single concierge-site figure no other source gives
+    assert all(e.sources for e in evidence)
+
+
+def test_no_claim_rests_on_memory(catalog):
+    catalog_dir = Path(__file__).parent.parent / "catalog"
+    for path in sorted(catalog_dir.rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8").casefold()
+        assert "from memory" not in text and "memory suggests" not in text, path.name
 
 
 def test_every_indication_is_covered_by_golden_cases(catalog):

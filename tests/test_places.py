@@ -7,6 +7,7 @@ import json
 import pytest
 
 from matcher.cli import cli
+from matcher.core.lookup import lookup
 from matcher.core.places import Place, at_place
 
 
@@ -36,11 +37,12 @@ def test_lookup_finds_hospitals_and_cities(runner, query, entry_id):
     assert not any(h["why"].startswith("name like") for h in hits)  # no unrelated fuzzy hits
 
 
-def test_lookup_names_a_hospital_no_programme_lists(runner):
+def test_lookup_by_a_short_form_names_the_hospital_and_its_programmes(runner):
     result = invoke(runner, "lookup", "协和")
     assert result.exit_code == 0
     assert "Peking Union Medical College Hospital (北京协和医院), Beijing" in result.stdout
-    assert "listed as a site by 0 entries" in result.stdout
+    assert "listed as a site by 1 entry" in result.stdout
+    assert result.stdout.startswith("inati-cel ")  # its SLE-ITP study (NEJM 2024)
 
 
 def test_match_city_keeps_options_with_a_site_there_and_counts_the_rest(runner):
@@ -91,6 +93,19 @@ def test_show_gives_sites_with_chinese_names_and_status_dates(runner):
 def test_every_approved_product_names_its_sites_with_city_and_source(catalog):
     approved = [e for e in catalog.entries if e.track == "nmpa_commercial"]
     counts = {e.id: len([s for s in e.sites if s.city and s.sources]) for e in approved}
-    # Known gaps (no public source names more): relma-cel and hrain-cd19 one site, inati-cel none.
+    # Known gaps (no public source read names more): relma-cel, hrain-cd19, inati-cel one each.
     short = {k for k, n in counts.items() if n < 2}
     assert short <= {"relma-cel", "hrain-cd19", "inati-cel"}, counts
+
+
+def test_lookup_finds_every_listed_hospital_by_its_english_and_chinese_names(catalog):
+    index = catalog.places  # the catalog's PlaceIndex
+    missed = []
+    for entry in catalog.entries:
+        for site in entry.sites:
+            hospital = index.hospital(site)
+            names = [site.name, site.name_zh, hospital and hospital.name, hospital and hospital.zh]
+            for name in dict.fromkeys(n for n in names if n):
+                if entry.id not in {h.entry.id for h in lookup(name, catalog, limit=1000)}:
+                    missed.append(f"{entry.id}: {name}")
+    assert missed == []
