@@ -105,6 +105,9 @@ def _profile_options(func: Any) -> Any:
 )
 @click.option("--province", help="Keep options with a site in this province (Guangdong, 湖北).")
 @click.option("--today", type=DATE, help="Reference date for ages (default: today).")
+@click.option(
+    "--save", is_flag=True, help="Save the referral as a case (needs --referral-id): `cases`."
+)
 @pass_app
 def match(
     app: App,
@@ -116,6 +119,7 @@ def match(
     city: str | None,
     province: str | None,
     today: Any,
+    save: bool,
     **fields: Any,
 ) -> None:
     """Rank the CAR-T options for one referral, each criterion explained.
@@ -136,6 +140,8 @@ def match(
     from matcher.render.match import match_markdown, match_table, plain, to_json
 
     raw = _raw_profile(profile, fields)
+    if save and not str(raw.get("referral_id") or "").strip():
+        raise click.UsageError("--save needs --referral-id (or a referral_id in the profile)")
     catalog = app.catalog()
     reference = reference_date(today)
     patient, warnings = load_patient(raw, catalog.lexicon, reference, source=_source_name(profile))
@@ -155,6 +161,22 @@ def match(
         click.echo(match_markdown(result, currency), nl=False)
     else:
         click.echo(plain(match_table(result, currency)))
+    if save:
+        _save(
+            app,
+            raw,
+            result if place is None else run_match(patient, catalog, include_all=include_all),
+            include_all,
+        )
+
+
+def _save(app: App, raw: dict[str, Any], result: Any, include_all: bool) -> None:
+    """--save: the referral as a case (with its options anywhere, not only at --city)."""
+    from matcher.curation.cases import save_lookup
+    from matcher.storage.cases import current_user
+
+    case = save_lookup(app.path(), raw, result, include_all=include_all, by=current_user())
+    click.echo(f"saved as case {case}; `cartmatch cases show {case}` follows it up", err=True)
 
 
 def _raw_profile(profile: str | None, fields: dict[str, Any]) -> dict[str, Any]:

@@ -156,7 +156,8 @@ def save_lookup(path: Path, raw: dict[str, Any], result: Any, *, include_all: bo
     referral_id = str(raw.get("referral_id") or "").strip()
     if not referral_id:
         raise CartmatchError("--save needs --referral-id (or a referral_id in the profile)")
-    profile = canonical_json({**raw, "referral_id": referral_id})
+    given = {k: v for k, v in raw.items() if v is not None and v != [] and v != {}}
+    profile = canonical_json({**given, "referral_id": referral_id})
     options = [f"{o.entry.id}/{o.indication.id}:{o.status.value}" for o in result.options]
     states = {
         f"{o.entry.id}/{o.indication.id}": {
