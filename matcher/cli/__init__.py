@@ -88,6 +88,7 @@ from matcher.cli import db as _db  # noqa: E402, F401
 from matcher.cli import match as _match  # noqa: E402
 from matcher.cli import report as _report  # noqa: E402, F401
 from matcher.cli import screen as _screen  # noqa: E402, F401
+from matcher.cli import serve as _serve  # noqa: E402, F401  (serve, users)
 from matcher.cli import sites as _sites  # noqa: E402, F401
 from matcher.cli import vocab as _vocab  # noqa: E402, F401
 
