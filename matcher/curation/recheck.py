@@ -134,7 +134,7 @@ def screen_saved(
     from matcher.bulk.rows import json_columns
     from matcher.bulk.screening import screen_frame
 
-    names, cells = json_columns([json.loads(p) for p in profiles])
+    names, cells = json_columns([_flat(json.loads(p)) for p in profiles])
     frame = referral_frame(names, cells, list(range(len(profiles))))
     result = screen_frame(frame, catalog, today, include_all=include_all)
     status = result["status"].astype(object).to_numpy()
@@ -161,6 +161,20 @@ def screen_saved(
             made[key] = _state(state, enrolment, lo, hi)
         options.setdefault(line, {})[f"{entry}/{indication}"] = made[key]
     return options, errors
+
+
+def _flat(profile: dict[str, Any]) -> dict[str, Any]:
+    """A profile as a row of columns: a saved look-up's antigens and labs (objects) as
+    `antigens.CD19` columns, as a screened file has them."""
+    if not any(isinstance(v, dict) for v in profile.values()):
+        return profile
+    flat: dict[str, Any] = {}
+    for key, value in profile.items():
+        if key in ("antigens", "labs") and isinstance(value, dict):
+            flat.update({f"{key}.{name}": v for name, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
 
 
 def _state(status: str, enrolment: Any, low: float, high: float) -> dict[str, Any]:
