@@ -3,88 +3,16 @@
 from __future__ import annotations
 
 import logging
-import re
-import warnings
-from pathlib import Path
 
 import pytest
 from markupsafe import escape
 
 from matcher.cli import cli
-from matcher.storage.users import Users, add_user
+from matcher.storage.users import Users
 from matcher.web.passwords import hash_password
+from tests.web_client import TestClient, post, sign_in, token_of
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # starlette's note on httpx, not ours
-    from fastapi.testclient import TestClient
-
-PASSWORD = "correct-horse-battery"
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture(scope="module")
-def _team_db(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
-    """A database copy with one user of each role (hashing is slow: made once a module)."""
-    from tests.conftest import copy_db
-
-    path = tmp_path_factory.mktemp("web") / "team.db"
-    copy_db(request.getfixturevalue("_session_db"), path)
-    hashed = hash_password(PASSWORD)
-    for name, role in (("mei", "coordinator"), ("cura", "curator"), ("boss", "admin")):
-        add_user(path, name, role, hashed, by="test")
-    return path
-
-
-@pytest.fixture
-def web_db(_team_db: Path, tmp_path: Path) -> Path:
-    from tests.conftest import copy_db
-
-    path = tmp_path / "web.db"
-    copy_db(_team_db, path)
-    return path
-
-
-@pytest.fixture
-def app(web_db: Path):
-    from matcher.web.app import create_app
-
-    return create_app(web_db)
-
-
-@pytest.fixture
-def anonymous(app) -> TestClient:
-    return TestClient(app)
-
-
-def token_of(client: TestClient, path: str = "/login") -> str:
-    return TOKEN.search(client.get(path).text).group(1)
-
-
-def sign_in(client: TestClient, name: str, password: str = PASSWORD, next_path: str = "/match"):
-    data = {"name": name, "password": password, "next": next_path}
-    return client.post(
-        "/login", data={**data, "csrf_token": token_of(client)}, follow_redirects=False
-    )
-
-
-@pytest.fixture
-def coordinator(app) -> TestClient:
-    client = TestClient(app)
-    assert sign_in(client, "mei").status_code == 303
-    return client
-
-
-@pytest.fixture
-def admin(app) -> TestClient:
-    client = TestClient(app)
-    assert sign_in(client, "boss").status_code == 303
-    return client
-
-
-def post(client: TestClient, path: str, data: dict, **kwargs):
-    """A POST with the page's CSRF token, as a browser sends the form."""
-    return client.post(path, data={**data, "csrf_token": token_of(client, "/match")}, **kwargs)
-
+pytest_plugins = ["tests.web_fixtures"]
 
 # -- signing in ------------------------------------------------------------------------------
 
