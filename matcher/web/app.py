@@ -3,6 +3,8 @@ sign-in redirect, and the pages of each part (match, catalog, bulk, team)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -45,13 +47,21 @@ async def csrf_guard(request: Request) -> None:
 
 def create_app(db_path: Path, *, secure_cookies: bool = False, warm: bool = True) -> Any:
     """The ASGI app over the database at `db_path` (built from the bundle when new)."""
-    from matcher.web import routes_auth, routes_catalog, routes_match
+    from matcher.web import routes_auth, routes_bulk, routes_catalog, routes_match
 
     state = WebState(db_path, secure_cookies=secure_cookies)
     if warm:
         state.warm()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if state.jobs is not None:  # bulk files hold patient data: gone when the app stops
+            state.jobs.close()
+
     app = FastAPI(
         title="cartmatch",
+        lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
@@ -67,7 +77,7 @@ def create_app(db_path: Path, *, secure_cookies: bool = False, warm: bool = True
         https_only=secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (routes_auth, routes_match, routes_catalog):
+    for module in (routes_auth, routes_match, routes_catalog, routes_bulk):
         app.include_router(module.router)
     _handlers(app)
     return AccessLog(BodyLimit(app))

@@ -38,7 +38,7 @@ def safe_name(filename: str | None, suffixes: tuple[str, ...]) -> str:
     return stem + suffix
 
 
-def store(upload: Any, folder: Path, suffixes: tuple[str, ...]) -> Path:
+def store(upload: Any, folder: Path, *, suffixes: tuple[str, ...]) -> Path:
     """Copy an uploaded file into `folder` as a 0600 file; returns its path."""
     if upload is None or isinstance(upload, str) or not getattr(upload, "filename", None):
         raise InputFileError("choose a file to upload", path="file")
@@ -55,7 +55,7 @@ def saved_upload(upload: Any, suffixes: tuple[str, ...]) -> Iterator[Path]:
     """The upload as a private file for the length of the block, then gone."""
     folder = private_dir("cartmatch-upload-")
     try:
-        yield store(upload, folder, suffixes)
+        yield store(upload, folder, suffixes=suffixes)
     except CartmatchError as error:
         raise CartmatchError(without_folder(str(error), folder)) from None
     finally:
