@@ -47,7 +47,7 @@ async def csrf_guard(request: Request) -> None:
 
 def create_app(db_path: Path, *, secure_cookies: bool = False, warm: bool = True) -> Any:
     """The ASGI app over the database at `db_path` (built from the bundle when new)."""
-    from matcher.web import routes_auth, routes_bulk, routes_catalog, routes_match
+    from matcher.web import routes_auth, routes_bulk, routes_catalog, routes_match, routes_report
 
     state = WebState(db_path, secure_cookies=secure_cookies)
     if warm:
@@ -77,7 +77,7 @@ def create_app(db_path: Path, *, secure_cookies: bool = False, warm: bool = True
         https_only=secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (routes_auth, routes_match, routes_catalog, routes_bulk):
+    for module in (routes_auth, routes_match, routes_report, routes_catalog, routes_bulk):
         app.include_router(module.router)
     _handlers(app)
     return AccessLog(BodyLimit(app))
