@@ -104,6 +104,7 @@ def test_a_curator_sees_the_diff_then_applies_it_and_the_audit_log_says_who(cura
     assert dry.status_code == 200 and "axi-cel" in dry.text and "Applied as refresh" not in dry.text
     applied = post(curator, "/catalog/refresh", {"action": "apply"}, files=files)
     assert applied.status_code == 200 and "Applied as refresh" in applied.text
+    assert "Families to call back after this refresh" in applied.text
     assert "web upload updates.csv by cura" in curator.get("/catalog/history").text
     assert "1,100,000" in curator.get("/catalog/entry/axi-cel").text  # the new price, at once
     with Users.at(web_db) as users:

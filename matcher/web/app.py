@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from matcher.errors import CartmatchError
+from matcher.errors import CartmatchError, NotFoundError
 from matcher.storage.users import session_secret
 from matcher.web.security import (
     CSRF_FIELD,
@@ -47,7 +47,14 @@ async def csrf_guard(request: Request) -> None:
 
 def create_app(db_path: Path, *, secure_cookies: bool = False, warm: bool = True) -> Any:
     """The ASGI app over the database at `db_path` (built from the bundle when new)."""
-    from matcher.web import routes_auth, routes_bulk, routes_catalog, routes_match, routes_report
+    from matcher.web import (
+        routes_auth,
+        routes_bulk,
+        routes_cases,
+        routes_catalog,
+        routes_match,
+        routes_report,
+    )
 
     state = WebState(db_path, secure_cookies=secure_cookies)
     if warm:
@@ -77,7 +84,8 @@ def create_app(db_path: Path, *, secure_cookies: bool = False, warm: bool = True
         https_only=secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (routes_auth, routes_match, routes_report, routes_catalog, routes_bulk):
+    routers = (routes_auth, routes_match, routes_report, routes_cases, routes_catalog, routes_bulk)
+    for module in routers:
         app.include_router(module.router)
     _handlers(app)
     return AccessLog(BodyLimit(app))
@@ -104,4 +112,5 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CartmatchError)
     async def bad_input(request: Request, error: CartmatchError) -> HTMLResponse:
-        return page(request, "error.html", status_code=400, message=str(error))
+        status = 404 if isinstance(error, NotFoundError) else 400
+        return page(request, "error.html", status_code=status, message=str(error))

@@ -20,7 +20,7 @@ from matcher.render.catalog import diff_text
 from matcher.render.sites import site_details, site_head
 from matcher.storage.refresh_log import RefreshLog
 from matcher.storage.users import User, log_change
-from matcher.web.state import needs, page, signed_in, state_of
+from matcher.web.state import WebState, needs, page, signed_in, state_of
 from matcher.web.uploads import saved_upload
 
 router = APIRouter()
@@ -96,24 +96,28 @@ async def refresh(request: Request, user: Curator) -> Response:
     state = state_of(request)
     apply = form.get("action") == "apply"
     context: dict[str, Any] = {"user": user, "diff": None, "applied": None, "problem": None}
+    context["callbacks"] = None
     try:
         with saved_upload(form.get("file"), (".csv", ".xlsx", ".json")) as path:
-            context.update(_refresh(state.db_path, state.catalog(), path, apply, user))
+            context.update(_refresh(state, path, apply, user))
     except CartmatchError as error:
         context["problem"] = str(error)
         return page(request, "refresh.html", 400, **context)
     return page(request, "refresh.html", **context)
 
 
-def _refresh(db_path: Path, catalog: Any, path: Path, apply: bool, user: User) -> dict[str, Any]:
+def _refresh(state: WebState, path: Path, apply: bool, user: User) -> dict[str, Any]:
+    """The diff of one source; applied, the refresh id and the families to call back."""
+    from matcher.curation.callbacks import after_change
     from matcher.curation.refresh import apply_plan, plan_refresh
 
-    plan = plan_refresh([path], catalog, today=date.today())
+    today = date.today()
+    plan = plan_refresh([path], state.catalog(), today=today)
     for source in plan.sources:  # the log names the upload, not its private temporary path
         source["path"] = f"web upload {path.name} by {user.name}"
-    data = plan.diff()
-    out: dict[str, Any] = {"diff": diff_text({**data, "applied": apply})}
+    out: dict[str, Any] = {"diff": diff_text({**plan.diff(), "applied": apply})}
     if apply:
-        out["applied"] = apply_plan(plan, db_path)
-        log_change(db_path, user.name, "catalog.refresh", f"refresh {out['applied']}")
+        out["applied"] = apply_plan(plan, state.db_path)
+        log_change(state.db_path, user.name, "catalog.refresh", f"refresh {out['applied']}")
+        out["callbacks"] = after_change(state.db_path, state.catalog(), today, by=user.name)
     return out

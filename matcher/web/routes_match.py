@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from matcher.core.catalog import Catalog
-from matcher.core.engine import match
+from matcher.core.engine import MatchResult, match
 from matcher.core.patient import load_patient
 from matcher.core.places import site_cities
 from matcher.core.recognise import Kind, describe, recognise
@@ -51,16 +51,30 @@ async def match_referral(request: Request, user: Viewer) -> Response:
     context["form"] = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     status = 200
     try:
-        data = run_match(form, catalog)
+        result, raw = run_match(form, catalog)
+        data = result.as_dict()
         context.update(data=data, asks=records_to_request(data), bars=cost_bars(data))
+        if form.get("save_case") == "yes":
+            context["saved_case"] = _save_case(request, raw, result, user, form)
     except CartmatchError as error:
         context["problem"], status = str(error), 400
     name = "results.html" if request.headers.get("hx-request") else "match.html"
     return page(request, name, status, **context)
 
 
-def run_match(form: Any, catalog: Catalog) -> dict[str, Any]:
-    """The match result in its JSON shape (DESIGN section 8), as `cartmatch match` gives it."""
+def _save_case(request: Request, raw: dict[str, Any], result: Any, user: User, form: Any) -> int:
+    """The look-up saved as a case (issue #16), as `cartmatch match --save` saves it."""
+    from matcher.curation.cases import save_lookup
+
+    if not str(raw.get("referral_id") or "").strip():
+        raise CartmatchError("to save the referral as a case, give it a referral id")
+    include_all = form.get("include_all") == "yes"
+    path = state_of(request).db_path
+    return save_lookup(path, raw, result, include_all=include_all, by=user.name)
+
+
+def run_match(form: Any, catalog: Catalog) -> tuple[MatchResult, dict[str, Any]]:
+    """The match result (its as_dict() is the JSON of `cartmatch match`) and the raw profile."""
     raw = profile_from_form(form)
     if not raw:
         raise CartmatchError("give at least a diagnosis, in the form or as JSON")
@@ -78,7 +92,7 @@ def run_match(form: Any, catalog: Catalog) -> dict[str, Any]:
         place=place,
         today=today,
     )
-    return result.as_dict()
+    return result, raw
 
 
 @router.get("/suggest/{kind}", response_class=HTMLResponse)
