@@ -38,5 +38,18 @@ class Limit:
 PROFILE_BYTES = Limit("a profile file", "CARTMATCH_MAX_PROFILE_BYTES", 1 << 20, "bytes")
 DIAGNOSIS_CHARS = Limit("a diagnosis", "CARTMATCH_MAX_DIAGNOSIS_CHARS", 2_000, "characters")
 JSON_DEPTH = Limit("the nesting of a JSON profile", "CARTMATCH_MAX_JSON_DEPTH", 16, "levels")
+CELL_CHARS = Limit("a cell of a referral file", "CARTMATCH_MAX_CELL_CHARS", 32_768, "characters")
+"""A longer cell rejects its row (the errors file names the column); the run goes on."""
+COLUMNS = Limit("the columns of a referral file", "CARTMATCH_MAX_COLUMNS", 1_000, "columns")
+XLSX_BYTES = Limit("a workbook, uncompressed", "CARTMATCH_MAX_XLSX_BYTES", 1 << 30, "bytes")
+"""Checked from the zip directory before a cell is read: a zip bomb is refused unopened."""
 
-__all__ = ["DIAGNOSIS_CHARS", "JSON_DEPTH", "PROFILE_BYTES", "Limit"]
+__all__ = [
+    "CELL_CHARS",
+    "COLUMNS",
+    "DIAGNOSIS_CHARS",
+    "JSON_DEPTH",
+    "PROFILE_BYTES",
+    "XLSX_BYTES",
+    "Limit",
+]

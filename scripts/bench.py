@@ -348,7 +348,9 @@ def xlsx(args: argparse.Namespace) -> None:
                 print(f"  {n:>9,} rows  {label}  {seconds:7.2f} s   peak memory {peak:,.0f} MB")
 
 
-BENCHES = {"startup": startup, "screen": screen, "xlsx": xlsx}
+from bench_hostile import hostile  # noqa: E402
+
+BENCHES = {"startup": startup, "screen": screen, "xlsx": xlsx, "hostile": hostile}
 
 
 def main() -> None:

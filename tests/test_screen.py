@@ -22,7 +22,7 @@ from matcher.cli import cli
 from matcher.criteria import KINDS
 from matcher.curation.bundle import open_catalog
 from matcher.model.values import FLAGS
-from tests.conftest import TODAY
+from tests.conftest import TODAY, patient_of
 
 DAY = TODAY.isoformat()
 GOOD = [
@@ -216,6 +216,7 @@ def test_the_same_file_screened_twice_gives_identical_bytes_in_order(runner, db,
     outputs = []
     for run in (1, 2):
         out = tmp_path / f"run{run}"
+        out.mkdir()
         for name in ("out.csv", "out.jsonl", "out.parquet"):
             result = screen(runner, src, "-o", out / name, "--errors", out / f"{name}.errors.csv")
             assert result.exit_code == 0, result.output
@@ -691,6 +692,46 @@ def test_bulk_screening_gives_exactly_what_matching_each_referral_alone_gives(
     single = screen_rows(frame, catalog, TODAY, include_all=include_all, fx=fx)
     pd.testing.assert_frame_equal(bulk, single)
     assert set(bulk["line"]) == set(frame.index)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    rows=st.lists(referral(), min_size=1, max_size=10),
+    include_all=st.booleans(),
+    city=st.sampled_from(["Shanghai", "Beijing", "Wuhan", "Hangzhou", "Chongqing"]),
+)
+def test_screening_at_a_city_gives_what_matching_each_referral_there_gives(
+    catalog, rows, include_all, city
+):
+    place = catalog.places.place(city, None)
+    frame = _frame(rows)
+    bulk = screen_frame(frame, catalog, TODAY, include_all=include_all, place=place)
+    single = screen_rows(frame, catalog, TODAY, include_all=include_all, place=place)
+    pd.testing.assert_frame_equal(bulk, single)
+    assert set(bulk["line"]) == set(frame.index)
+
+
+def test_screen_city_keeps_options_there_and_says_what_was_left_out(runner, db, catalog, tmp_path):
+    from matcher.core.engine import match
+    from matcher.core.places import site_cities
+
+    patient = patient_of(catalog, diagnosis="DLBCL", prior_lines=2)
+    city = next(  # a city with sites, none of them for a DLBCL option
+        c
+        for c in site_cities(catalog.entries, catalog.places)
+        if not match(patient, catalog, place=catalog.places.place(c, None)).options
+    )
+    rows = [{"referral_id": "A", "diagnosis": "DLBCL", "prior_lines": "2"}]
+    src = write_csv(tmp_path / "in.csv", rows)
+    result = screen(runner, src, "-o", tmp_path / "out.csv", "--no-save", "--city", city)
+    assert result.exit_code == 0, result.stderr
+    assert f"options kept only where the entry lists a site in {city}" in result.stderr
+    (row,) = rows_of(tmp_path / "out.csv")
+    assert row["status"] == "no_option"
+    assert f"none lists a site in {city}" in row["reason"]
+    alone = runner.invoke(cli, ["match", "--diagnosis", "DLBCL", "--prior-lines", "2",
+                                "--city", city, "--format", "json"])  # fmt: skip
+    assert json.loads(alone.stdout)["no_option"] == row["reason"]
 
 
 def test_bulk_equals_single_on_a_cohort_with_every_status(catalog):

@@ -59,6 +59,9 @@ READ_FORMATS = {
 #: superset GB18030, which a Chinese Excel uses for plain "CSV".
 DETECT = ("utf-8-sig", "gb18030")
 BLOCK = 1 << 20
+#: The CSV parser's own cell limit: far above the per-cell limit (limits.CELL_CHARS), which
+#: rejects a long cell's row and goes on; a cell past this one stops the run, naming its line.
+_FIELD_BYTES = 64 << 20
 
 
 def input_format(path: Path) -> str:
@@ -118,6 +121,8 @@ class Source:
     """Empty rows after the last row with data: not rows, only counted."""
     sheet: str | None = None
     table: Table | None = None
+    multiline: list[tuple[int, int]] = field(default_factory=list)
+    """CSV: rows with a quoted cell over several lines, (first line, last line)."""
     _rows: Iterator[tuple[int, list[Any]]] | None = None
 
     @property
@@ -243,11 +248,21 @@ class Source:
         """(line, cells) of every row; a row's line is the physical line it starts on (the
         reader counts the lines inside quoted cells too)."""
         delimiter = "\t" if self.format == "tsv" else ","
+        csv.field_size_limit(_FIELD_BYTES)
         with open(self.path, encoding=self.encoding, newline="") as handle:
-            reader = csv.reader(handle, delimiter=delimiter)
+            # strict: a quote left open or followed by text is an error, never a silent merge
+            reader = csv.reader(handle, delimiter=delimiter, strict=True)
             start = 1
-            for row in reader:
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:
+                    raise _malformed(self.path, start, reader.line_num, error) from None
                 line, start = start, reader.line_num + 1
+                if start - line > 1:
+                    self.multiline.append((line, start - 1))
                 if line == 1 and row:
                     row[0] = row[0].lstrip("\ufeff")  # a BOM read as text under utf-8
                 yield line, row
@@ -256,17 +271,16 @@ class Source:
 def open_source(path: Path, encoding: str | None = None) -> Source:
     """Check the file, hash it and settle its encoding (given, or detected)."""
     fmt = input_format(path)
-    if not path.is_file():
+    if not path.exists():
         raise InputFileError(f"{path}: no such file; check the path", path=str(path))
+    if not path.is_file():
+        what = "a folder" if path.is_dir() else "not a regular file (a device or a pipe)"
+        raise InputFileError(
+            f"{path} is {what}; save the referrals to a file and give its path", path=str(path)
+        )
     text = fmt != "xlsx"
     if encoding is not None:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InputFileError(
-                f"--encoding {encoding}: unknown encoding; use e.g. utf-8, utf-8-sig, gb18030",
-                path=str(path),
-            ) from None
+        _check_encoding(encoding, path)
     tried = [encoding] if encoding else list(DETECT) if text else []
     digest, problems = _scan(path, tried)
     found = next((enc for enc in tried if enc not in problems), None)
@@ -277,6 +291,19 @@ def open_source(path: Path, encoding: str | None = None) -> Source:
     if found == "utf-8-sig" and not _has_bom(path):
         found = "utf-8"
     return Source(path=path, format=fmt, encoding=found, sha256=digest)
+
+
+def _check_encoding(encoding: str, path: Path) -> None:
+    """A text encoding Python knows (base64, zlib and rot13 are codecs, not encodings)."""
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        info = None
+    if info is None or not info._is_text_encoding:
+        raise InputFileError(
+            f"--encoding {encoding}: not a text encoding; use e.g. utf-8, utf-8-sig, gb18030",
+            path=str(path),
+        )
 
 
 def _scan(path: Path, encodings: list[str]) -> tuple[str, dict[str, str]]:
@@ -304,6 +331,26 @@ def _scan(path: Path, encodings: list[str]) -> tuple[str, dict[str, str]]:
                     while block := handle.read(BLOCK):
                         digest.update(block)
     return digest.hexdigest(), problems
+
+
+def _malformed(path: Path, start: int, at: int, error: csv.Error) -> InputFileError:
+    """A CSV that cannot be split into rows past a line: the run stops there, naming it
+    (the rows after a quote left open cannot be told apart, so none is guessed)."""
+    text = str(error)
+    if "end of data" in text or at > start:
+        what = f"a quoted cell opens on line {start} and is not closed " + (
+            "before the end of the file" if "end of data" in text else f"before line {at}"
+        )
+    elif "field larger" in text:
+        what = f"line {start} holds a cell of more than {_FIELD_BYTES:,} characters"
+    else:
+        what = f"line {start} cannot be split into cells ({text})"
+    return InputFileError(
+        f"{path}: {what}; no row from line {start} on could be read, so nothing was screened: "
+        'fix the quotes on that line (a quote inside a cell is written twice: "") and run '
+        "again",
+        path=str(path),
+    )
 
 
 def _has_bom(path: Path) -> bool:

@@ -23,6 +23,7 @@ from matcher.bulk.frame import (
 )
 from matcher.core.catalog import Catalog
 from matcher.core.engine import Option, match
+from matcher.core.places import Place
 
 
 def screen_rows(
@@ -32,6 +33,7 @@ def screen_rows(
     *,
     include_all: bool = False,
     fx: float | None = None,
+    place: Place | None = None,
 ) -> pd.DataFrame:
     """The reference: every row through load_patient and engine.match on its own."""
     cols: dict[str, list[Any]] = {name: [] for name in OUTPUT_COLUMNS}
@@ -53,7 +55,12 @@ def screen_rows(
             continue
         profile = loaded.patient.profile
         result = match(
-            loaded.patient, catalog, warnings=loaded.warnings, include_all=include_all, fx=fx
+            loaded.patient,
+            catalog,
+            warnings=loaded.warnings,
+            include_all=include_all,
+            fx=fx,
+            place=place,
         )
         warnings = joined(result.warnings)
         if not result.options:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from matcher.errors import InputFileError
+from matcher.limits import CELL_CHARS, JSON_DEPTH
 from matcher.model.patient import unflatten
 
 
@@ -49,6 +50,9 @@ def jsonl_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
             except json.JSONDecodeError as error:
                 yield line, Rejected(None, f"line {line}: invalid JSON ({error.msg})")
                 continue
+            except (RecursionError, ValueError) as error:
+                yield line, Rejected(None, f"line {line}: {_unreadable(error)}")
+                continue
             yield line, json_record(data, f"line {line}")
 
 
@@ -73,6 +77,7 @@ def json_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
         counted = pos
         item += 1
         column = pos - line_start + 1
+        where = item_at(item, line, column)
         try:
             data, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as error:
@@ -81,7 +86,9 @@ def json_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
                 f"({error.msg}); fix the file and run again",
                 path=str(path),
             ) from None
-        where = item_at(item, line, column)
+        except (RecursionError, ValueError) as error:
+            # valid JSON the parser will not take: this item alone is rejected
+            data, pos = Rejected(None, f"{where}: {_unreadable(error)}"), _value_end(text, pos)
         yield item, Positioned(json_record(data, where), (line, column))
         pos = _skip_space(text, pos)
         if text[pos : pos + 1] == ",":
@@ -94,6 +101,33 @@ def json_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
             )
 
 
+def _unreadable(error: Exception) -> str:
+    if isinstance(error, RecursionError):
+        return f"nested deeper than the JSON reader goes (the limit is {JSON_DEPTH.value} levels)"
+    return f"a number too long to read ({str(error).split(':')[0]})"
+
+
+def _value_end(text: str, pos: int) -> int:
+    """Where the JSON value starting at pos ends (brackets counted outside strings): the
+    next item is read from there when this one cannot be parsed."""
+    depth, in_string, escaped = 0, False, False
+    for at in range(pos, len(text)):
+        char = text[at]
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+            if depth <= 0:
+                return at + 1
+        elif depth == 0 and char in ",":
+            return at
+    return len(text)
+
+
 def _skip_space(text: str, pos: int) -> int:
     while pos < len(text) and text[pos] in " \t\r\n":
         pos += 1
@@ -101,6 +135,8 @@ def _skip_space(text: str, pos: int) -> int:
 
 
 def json_record(data: Any, where: str) -> Any:
+    if isinstance(data, Rejected):
+        return data
     if not isinstance(data, dict):
         return Rejected(
             None,
@@ -108,6 +144,13 @@ def json_record(data: Any, where: str) -> Any:
         )
     if not data:
         return None
+    long = next(
+        (k for k, v in data.items() if isinstance(v, str) and len(v) > CELL_CHARS.value), None
+    )
+    if long is not None:
+        return Rejected(
+            None, f"{where}: field '{long[:60]}': {CELL_CHARS.message(len(data[long]))}"
+        )
     flat: dict[str, Any] = {}
     for key, value in unflatten(data).items():
         if key in ("antigens", "labs") and isinstance(value, dict):

@@ -28,6 +28,7 @@ from matcher.bulk.table import Table
 from matcher.bulk.wide import Shape
 from matcher.bulk.writers import Writer
 from matcher.core.catalog import Catalog
+from matcher.core.places import Place
 from matcher.errors import CartmatchError
 
 ENGINES = ("pandas", "dask")
@@ -55,6 +56,8 @@ class Settings:
     """--map: column header -> profile field ('' carries the column through)."""
     layout: str = "long"
     """long: a row per referral and option; wide: a row per referral (the call list)."""
+    place: Place | None = None
+    """--city/--province: only options with a site there."""
 
 
 @dataclass
@@ -155,9 +158,11 @@ def run_screen(
     shape = Shape(settings.layout, table.columns.carried_names if table else [])
     statuses: Counter[str] = Counter()
     with ExitStack() as stack:
-        runs = _open_run(stack, db_path, summary) if settings.save else None
-        results = stack.enter_context(_Writing(output, shape.columns(), "output"))
-        rejects = stack.enter_context(_Writing(errors, ERROR_COLUMNS, "errors file"))
+        runs = None
+        if settings.save:
+            runs, catalog = _open_run(stack, db_path, summary, catalog)
+        outputs = stack.enter_context(_Outputs(output, shape.columns(), errors))
+        results, rejects = outputs.results, outputs.rejects
         chunks = source.chunks(settings.chunk_rows)
         # Files are written on a thread (Arrow's CSV and Parquet writers release the GIL)
         # while the next chunk is screened; one chunk at a time, in order.
@@ -171,7 +176,7 @@ def run_screen(
             if writing is not None:
                 writing.result()
             rows = shape.rows(shown, bad, chunk.carried)
-            writing = pool.submit(_write, results.writer, rejects.writer, rows, bad)
+            writing = pool.submit(_write, results, rejects, rows, bad)
             _count(summary, statuses, chunk, shown, bad)
             if runs is not None:
                 runs.add_referrals(summary.run_id, saved_referrals(profiles, shown, chunk.carried))
@@ -182,7 +187,7 @@ def run_screen(
         _close(summary, statuses, source.trailing_empty, start)
         if table is not None:
             summary.blank_rows, summary.notes = table.blank, _notes(source, table)
-        results.writer.summary = summary.lines()
+        results.summary = summary.lines()
         if runs is not None:
             runs.finish(summary.run_id, *_saved(summary))
     return summary
@@ -232,7 +237,20 @@ def _write(results: Writer, rejects: Writer, shown: Any, bad: Any) -> None:
 
 def _notes(source: Source, table: Table) -> list[str]:
     sheet = [f"sheet '{source.sheet}'"] if source.sheet else []
-    return [f"  {note}" for note in [*sheet, *table.notes()]]
+    return [f"  {note}" for note in [*sheet, *table.notes(), *_multiline(source)]]
+
+
+def _multiline(source: Source) -> list[str]:
+    """Rows whose quoted cell runs over lines: meant (a line break in a note) or a quote left
+    open that swallowed rows; the coordinator is told where to look."""
+    if not source.multiline:
+        return []
+    first, last = source.multiline[0]
+    more = f" and {len(source.multiline) - 1} more row(s)" if len(source.multiline) > 1 else ""
+    return [
+        f"a quoted cell runs over lines {first}-{last}{more}: if those lines are referrals, "
+        "a quote is missing; check them"
+    ]
 
 
 def _named(bad: Any, table: Table | None) -> Any:
@@ -269,36 +287,73 @@ def _count(summary: Summary, statuses: Counter[str], chunk: Chunk, shown: Any, b
     statuses.update({k: v for k, v in options.value_counts().to_dict().items() if v})
 
 
-class _Writing:
-    """A Writer that is put in place on success and removed on failure."""
+class _Outputs:
+    """The results and the errors file, written as one set: each to a temporary file, then,
+    when both are finished, moved into place (the results first); on failure both
+    temporaries are removed and neither target is touched."""
 
-    def __init__(self, path: Path, columns: dict[str, str], what: str) -> None:
-        self.writer = Writer(path, columns, what)
+    def __init__(self, output: Path, columns: dict[str, str], errors: Path) -> None:
+        self.results = Writer(output, columns, "output")
+        try:
+            self.rejects = Writer(errors, ERROR_COLUMNS, "errors file")
+        except BaseException:
+            self.results.abort()
+            raise
 
-    def __enter__(self) -> _Writing:
+    def __enter__(self) -> _Outputs:
         return self
 
-    def __exit__(self, kind: Any, *_: Any) -> None:
+    def __exit__(self, kind: Any, error: Any, _: Any) -> None:
         if kind is None:
-            self.writer.close()
-        else:
-            self.writer.abort()
+            try:
+                self.results.finish()
+                self.rejects.finish()
+            except OSError as failed:
+                self._abort(failed)
+            except BaseException:
+                self._abort(None)
+                raise
+            self.results.place()
+            self.rejects.place()
+            return
+        self._abort(error if isinstance(error, OSError) else None)
+
+    def _abort(self, error: OSError | None) -> None:
+        """Both temporaries removed; a file-system error becomes one sentence."""
+        self.results.abort()
+        self.rejects.abort()
+        if error is not None:
+            raise CartmatchError(
+                f"the run could not be finished ({error.strerror or error}); neither "
+                f"{self.results.path} nor {self.rejects.path} was written: check the free "
+                "space and that the folder is writable, then run again"
+            ) from None
 
 
-def _open_run(stack: ExitStack, db_path: Path | None, summary: Summary) -> Any:
-    """The run's store, in one write transaction for the whole run, with the run's row."""
+def _open_run(
+    stack: ExitStack, db_path: Path | None, summary: Summary, catalog: Catalog
+) -> tuple[Any, Catalog]:
+    """The run's store, in one write transaction for the whole run, with the run's row; and
+    the catalog to screen against: the one read before, or, when a refresh was applied
+    while this run waited for the lock, the catalog as it is now (the run is saved against
+    the version it was screened with)."""
     from matcher.paths import default_db_path
-    from matcher.storage.db import writing
+    from matcher.storage.catalog_store import read_catalog
+    from matcher.storage.db import meta, writing
     from matcher.storage.runs import RunStore
 
-    runs = RunStore(stack.enter_context(writing(db_path or default_db_path())))
+    db = stack.enter_context(writing(db_path or default_db_path()))
+    if meta(db.conn).get("catalog_version", catalog.version.version) != catalog.version.version:
+        catalog = read_catalog(db.conn)
+        summary.catalog_version = catalog.version.version
+    runs = RunStore(db)
     summary.run_id = runs.start(
         input_name=Path(summary.input).name,
         input_hash=summary.sha256,
         catalog_version=summary.catalog_version,
         include_all=summary.include_all,
     )
-    return runs
+    return runs, catalog
 
 
 def _saved(summary: Summary) -> tuple[dict[str, int], dict[str, Any]]:
@@ -328,6 +383,7 @@ def _options(settings: Settings) -> dict[str, Any]:
         "today": settings.today,
         "include_all": settings.include_all,
         "fx": settings.fx,
+        "place": settings.place,
         "profiles": settings.save,
     }
 
@@ -342,7 +398,7 @@ def _on_dask(
         raise CartmatchError("--engine dask needs Dask: pip install 'cartmatch[dask]'") from None
     with ExitStack() as stack:
         if settings.scheduler:
-            client = stack.enter_context(Client(settings.scheduler))
+            client = stack.enter_context(_client(Client, settings.scheduler))
         else:
             cluster = stack.enter_context(LocalCluster(processes=False, dashboard_address=None))
             client = stack.enter_context(Client(cluster))
@@ -360,3 +416,18 @@ def _on_dask(
         while window:
             done, future = window.popleft()
             yield done, future.result()
+
+
+#: Seconds to wait for a Dask scheduler given by address before saying it cannot be reached.
+SCHEDULER_TIMEOUT_S = 10
+
+
+def _client(client: Any, address: str) -> Any:
+    try:
+        return client(address, timeout=SCHEDULER_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise CartmatchError(
+            f"--scheduler {address}: no Dask scheduler answered within {SCHEDULER_TIMEOUT_S} s "
+            f"({type(error).__name__}); check the address and that the scheduler is running, "
+            "or leave --scheduler out to screen on this machine"
+        ) from None

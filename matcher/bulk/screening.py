@@ -28,9 +28,11 @@ import pandas as pd
 
 from matcher.bulk.cohort import EMPTY_ROW, SEP
 from matcher.bulk.frame import empty_output, profiles_json
+from matcher.bulk.place import keep_place
 from matcher.bulk.plan import plan_for
 from matcher.bulk.reference import screen_rows
 from matcher.core.catalog import Catalog
+from matcher.core.places import Place
 
 __all__ = ["EMPTY_ROW", "SEP", "screen_chunk", "screen_dask", "screen_frame", "screen_rows"]
 
@@ -45,6 +47,7 @@ def screen_frame(
     *,
     include_all: bool = False,
     fx: float | None = None,
+    place: Place | None = None,
 ) -> pd.DataFrame:
     """Screen a frame of referrals column-wise: the frame `screen_rows` gives, faster.
 
@@ -52,7 +55,9 @@ def screen_frame(
     as read (empty cells are unknown); the index holds line numbers. Pure: the same frame
     in gives the same frame out (caches of distinct values are kept per catalog).
     """
-    return screen_chunk(df, catalog, today, include_all=include_all, fx=fx, profiles=False)[0]
+    return screen_chunk(
+        df, catalog, today, include_all=include_all, fx=fx, place=place, profiles=False
+    )[0]
 
 
 def screen_chunk(
@@ -62,6 +67,7 @@ def screen_chunk(
     *,
     include_all: bool = False,
     fx: float | None = None,
+    place: Place | None = None,
     profiles: bool = True,
 ) -> tuple[pd.DataFrame, dict[int, str]]:
     """`screen_frame`, and each screened row's raw profile (its non-empty cells) as canonical
@@ -69,6 +75,8 @@ def screen_chunk(
     plan = plan_for(catalog, today, fx)
     c, cells = plan.normalise(df)
     result = plan.screen(c, include_all=include_all)
+    if place is not None:
+        result = keep_place(result, catalog, place)
     if not profiles:
         return result, {}
     accepted = np.flatnonzero(c.ok)

@@ -15,6 +15,7 @@ The rules for cells, explicit:
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 from matcher.bulk.headers import HeaderReader
 from matcher.bulk.table import find_header
 from matcher.errors import InputFileError
+from matcher.limits import XLSX_BYTES
 
 Found = tuple[int, list[str], list[tuple[int, list[Any]]]] | None
 
@@ -30,6 +32,7 @@ Found = tuple[int, list[str], list[tuple[int, list[Any]]]] | None
 def _book(path: Path) -> Any:
     from python_calamine import CalamineWorkbook
 
+    _check_size(path)
     try:
         return CalamineWorkbook.from_path(str(path))
     except Exception as error:
@@ -37,6 +40,18 @@ def _book(path: Path) -> Any:
             f"{path}: cannot be read as an Excel workbook ({error}); save it as .xlsx",
             path=str(path),
         ) from None
+
+
+def _check_size(path: Path) -> None:
+    """A workbook's uncompressed size, from its zip directory, within the limit (a zip bomb
+    is refused before a cell is inflated)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            size = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return  # not a zip: calamine says what it is not
+    if XLSX_BYTES.exceeded(size):
+        raise InputFileError(f"{path}: {XLSX_BYTES.message(size)}", path=str(path))
 
 
 def xlsx_rows(path: Path, sheet: str | None) -> tuple[str, Iterator[tuple[int, list[Any]]]]:

@@ -14,7 +14,10 @@ from matcher.bulk.frame import is_empty
 from matcher.bulk.headers import ColumnMap, HeaderReader
 from matcher.bulk.rows import Rejected
 from matcher.errors import InputFileError
+from matcher.limits import CELL_CHARS, COLUMNS
 
+#: An id longer than this is cut where a rejected row names it (the row is rejected anyway).
+ID_SHOWN = 200
 #: Rows looked at for the header when it is not given (title rows come first).
 HEADER_SEARCH_ROWS = 30
 #: A row whose only text starts so is a note on the table, not a referral.
@@ -65,6 +68,8 @@ def find_header(
     row of the first ones names a field (or the row asked for is not there)."""
     seen: list[tuple[int, list[Any]]] = []
     for line, cells in rows:
+        if COLUMNS.exceeded(len(cells)):
+            raise InputFileError(f"{where} line {line}: {COLUMNS.message(len(cells))}")
         seen.append((line, cells))
         if (header_row is not None and line >= header_row) or len(seen) >= HEADER_SEARCH_ROWS:
             break
@@ -126,6 +131,12 @@ def table_rows(
     order = [*table.columns.fields, *table.columns.carried]
     for line, cells in rows:
         text = "".join(filter(None, cells))
+        too_large = (len(text) > CELL_CHARS.value or len(cells) > COLUMNS.value) and _too_large(
+            table, line, cells
+        )
+        if too_large:
+            yield line, Rejected(_id_of(table, cells), too_large)
+            continue
         if not text.strip():
             if skip_blank:
                 table.blank += 1
@@ -150,6 +161,17 @@ def table_rows(
         yield line, [padded[i] for i in order]
 
 
+def _too_large(table: Table, line: int, cells: list[Any]) -> str | None:
+    """Why a row is over a limit (a cell too long, or too many cells), or None."""
+    if len(cells) > COLUMNS.value:
+        return f"line {line}: {COLUMNS.message(len(cells))}"
+    at = next((n for n, c in enumerate(cells) if c and CELL_CHARS.exceeded(len(c))), None)
+    if at is None:
+        return None
+    name = table.columns.headers[at] if at < len(table.columns.headers) else f"column {at + 1}"
+    return f"line {line}: column '{name}': {CELL_CHARS.message(len(cells[at]))}"
+
+
 def _one_cell(cells: list[Any]) -> bool:
     return sum(1 for c in cells if c and c.strip()) == 1
 
@@ -157,7 +179,7 @@ def _one_cell(cells: list[Any]) -> bool:
 def _id_of(table: Table, cells: list[Any]) -> str | None:
     for index, name in table.columns.fields.items():
         if name == "referral_id" and index < len(cells) and not is_empty(cells[index]):
-            return str(cells[index])
+            return str(cells[index])[:ID_SHOWN]
     return None
 
 

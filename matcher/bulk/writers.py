@@ -1,23 +1,26 @@
 """Screening results out: CSV, XLSX, JSON, JSON Lines or Parquet, from the file extension.
 
 Written chunk by chunk to a temporary file that replaces the target only when the run
-completes. Text cells written to CSV and XLSX that begin with = + - @ (or a tab or carriage
-return) get a leading ' so that a spreadsheet shows them as text and never runs them as
-formulas (JSON and Parquet are left as they are).
+completes. Text cells written to CSV and XLSX that a spreadsheet could run as a formula
+(`model.cells`: = + - @ after any whitespace or invisible character, their full-width forms,
+a leading tab or carriage return) get a leading ' so that a spreadsheet shows them as text
+(JSON and Parquet are left as they are).
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import glob
 import os
 from pathlib import Path
 from typing import Any
 
 from matcher.bulk.frame import ERROR_COLUMNS
 from matcher.errors import CartmatchError
+from matcher.model.cells import FORMULA, neutral
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_TMP = ".tmp"
 
 WRITE_FORMATS = {
     ".csv": "csv",
@@ -42,11 +45,6 @@ def output_format(path: Path, what: str = "output") -> str:
 # ----------------------------------------------------------------------------- reading
 
 
-def neutral(text: str) -> str:
-    """Text a spreadsheet shows as text: a leading ' where it would start a formula."""
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def neutralise(frame: Any) -> Any:
     """Text cells that a spreadsheet would run as a formula get a leading '."""
     out = frame.copy()
@@ -61,7 +59,7 @@ def neutralise(frame: Any) -> Any:
         elif column.dtype.kind in "iufb" or str(column.dtype) in ("Int64", "boolean"):
             continue
         text = column.astype("str")
-        risky = text.str.startswith(FORMULA_START).fillna(False).to_numpy(dtype=bool)
+        risky = text.str.match(FORMULA.pattern).fillna(False).to_numpy(dtype=bool)
         if risky.any():
             out[name] = text.where(~risky, "'" + text)
     return out
@@ -74,17 +72,26 @@ class Writer:
         self.path = path
         self.format = output_format(path, what)
         self.columns = columns
-        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}{_TMP}")
         self.rows = 0
         self._handle: Any = None
         self._book: Any = None
         self._parquet: Any = None
         self.summary: list[str] = []
         """XLSX: the run's summary, written on the first sheet when the file is closed."""
+        if not path.parent.is_dir():
+            raise CartmatchError(
+                f"{what} {path}: the folder {path.parent} does not exist; create it first, or "
+                "give a path in a folder that does"
+            )
+        _sweep(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # Created readable by its owner only (patient data) before any library opens it;
+            # a library that opens it again truncates it and keeps the mode.
+            os.close(os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             self._open()
         except OSError as error:
+            self.abort()
             raise CartmatchError(f"{what} {path}: cannot be written ({error.strerror})") from None
 
     def _open(self) -> None:
@@ -143,6 +150,11 @@ class Writer:
 
     def close(self) -> None:
         """Finish the file and put it in place."""
+        self.finish()
+        self.place()
+
+    def finish(self) -> None:
+        """Finish the temporary file (the target is not touched yet)."""
         if self.format == "csv" and self.rows == 0:
             self._handle.write(",".join(f'"{c}"' for c in self.columns).encode() + b"\n")
         if self.format == "json":
@@ -153,6 +165,10 @@ class Writer:
             self._book.close(self.summary)
         if self._parquet is not None:
             self._parquet.close()
+        self._handle = self._book = self._parquet = None
+
+    def place(self) -> None:
+        """Put the finished file in place of the target, in one rename."""
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
@@ -165,6 +181,26 @@ class Writer:
                 self._parquet.close()
         with contextlib.suppress(OSError):
             self.tmp.unlink()
+
+
+def _sweep(path: Path) -> None:
+    """Remove temporaries beside `path` left by a run that was killed (its process is gone):
+    they hold patient data."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*{_TMP}"):
+        pid = stale.name[len(path.name) + 2 : -len(_TMP)]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
 
 
 def _arrow_schema(columns: dict[str, str]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,12 @@ PATH = click.Path(dir_okay=False, path_type=Path)
     help="Read a column as a profile field (antigens.CD19, labs.lvef); 'COLUMN=' carries it "
     "through. Headers in rules/headers.yaml need none.",
 )
+@click.option(
+    "--city",
+    help="Keep options with a site in this city (Shanghai, 北京); a referral whose options "
+    "are all elsewhere gets a no_option row saying how many.",
+)
+@click.option("--province", help="Keep options with a site in this province (Guangdong, 湖北).")
 @pass_app
 def screen(
     app: App,
@@ -104,6 +111,8 @@ def screen(
     no_save: bool,
     today: Any,
     mapping: tuple[str, ...],
+    city: str | None,
+    province: str | None,
     **how: Any,
 ) -> None:
     """Screen a file of referrals: one row per referral and option, ranked.
@@ -114,8 +123,13 @@ def screen(
     rows; other columns are carried through. CSV from a Chinese Excel
     (GBK/GB18030, or UTF-8 with BOM) is read as such. Every row is accounted for: a referral
     gets its option rows (or one no_option row); a bad row goes to the errors file with its
-    line number and reason and never stops the run. Text cells in CSV/XLSX output that begin
-    with = + - @ are prefixed with ' so a spreadsheet never runs them.
+    line number and reason and never stops the run. A CSV whose quotes cannot be told apart
+    (a quote left open) stops the run with the line to fix, and nothing is written. Text
+    cells in CSV/XLSX output that a spreadsheet could run as a formula (= + - @, also after
+    spaces or invisible characters, and their full-width forms) get a leading '.
+
+    The results and the errors file are written as a set (both or neither), readable by
+    their owner only; the output folder must exist.
 
     The run (input hash, catalog version, counts, each referral's options) is recorded in
     the database unless --no-save. The summary goes to stderr.
@@ -124,26 +138,34 @@ def screen(
     Examples:
       cartmatch screen referrals.csv -o results.csv
       cartmatch screen 转诊.csv -o results.xlsx --errors rejected.csv --no-save
+      cartmatch screen referrals.csv -o shanghai.csv --city Shanghai
       cartmatch screen cohort.jsonl -o results.parquet --engine dask --scheduler tcp://10.0.0.5:8786
     """
     from matcher.bulk.headers import parse_map
     from matcher.bulk.run import Settings, run_screen
+    from matcher.cli.match import _place
 
+    catalog = app.catalog()
     # `how`: --fx, --all, --encoding, --engine, --scheduler, --chunk-rows, --layout, --sheet
     # and --header-row, named as in Settings.
     settings = Settings(
-        today=reference_date(today), save=not no_save, given=parse_map(mapping), **how
+        today=reference_date(today),
+        save=not no_save,
+        given=parse_map(mapping),
+        place=_place(catalog, city, province),
+        **how,
     )
+    signal.signal(signal.SIGTERM, _stopped)  # a stopped run removes its partial files
     summary = run_screen(
         input_path,
         output,
         errors or errors_path(output),
-        app.catalog(),
+        catalog,
         settings,
         db_path=app.path(),
         progress=_progress,
     )
-    for line in summary.lines():
+    for line in [*_place_line(catalog, settings.place), *summary.lines()]:
         click.echo(line, err=True)
     if not summary.screened:
         raise click.ClickException(
@@ -161,6 +183,22 @@ def errors_path(output: Path) -> Path:
     if output.suffix.lower() == ".csv":
         return output.with_name(f"{output.stem}.errors.csv")
     return output.with_name(f"{output.name}.errors.csv")
+
+
+def _stopped(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _place_line(catalog: Any, place: Any) -> list[str]:
+    if place is None:
+        return []
+    from matcher.core.places import at_place
+
+    there = at_place(catalog.entries, catalog.places, place)
+    return [
+        f"options kept only where the entry lists a site in {place.label()}: "
+        f"{len(there)} of {len(catalog.entries)} entries"
+    ]
 
 
 def _progress(rows: int, seconds: float) -> None:

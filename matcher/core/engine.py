@@ -255,11 +255,16 @@ def _no_option(
     patient: Patient, catalog: Catalog, place: Place | None, hidden: dict[str, int]
 ) -> str:
     if place and hidden.get("no_site_there"):
-        return (
-            f"{hidden['no_site_there']} option(s) fit but none lists a site in {place.label()}; "
-            "run without --city/--province to see them"
-        )
+        return place_reason(hidden["no_site_there"], place)
     return no_option_reason(patient, catalog)
+
+
+def place_reason(left_out: int, place: Place) -> str:
+    """Why a referral has no option at a place when it has some elsewhere."""
+    return (
+        f"{left_out} option(s) fit but none lists a site in {place.label()}; "
+        "run without --city/--province to see them"
+    )
 
 
 def diagnosis_unrecognised(patient: Patient) -> bool:

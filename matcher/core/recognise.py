@@ -18,13 +18,13 @@ from typing import Literal
 from pydantic import Field
 
 from matcher.model.base import Frozen
+from matcher.model.cells import neutral
 from matcher.model.lexicon import Lexicon
 
 Kind = Literal["diagnosis", "therapy", "auto"]
 #: Diagnosis readings taken over a therapy reading of the same line: the text is a disease name.
 NAMED_EXACTLY = ("code", "exact")
 #: Cells a spreadsheet would run as a formula start with one of these (CSV output).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Reading(Frozen):
@@ -195,7 +195,7 @@ def report_csv(readings: list[Reading]) -> str:
     for r in readings:
         cells = [r.line, r.text, r.kind, r.code, r.name, r.method, r.score, r.certain]
         cells.append(";".join(r.specific))
-        writer.writerow(["" if c is None else _neutral(str(c)) for c in cells])
+        writer.writerow(["" if c is None else neutral(str(c)) for c in cells])
     return out.getvalue()
 
 
@@ -210,7 +210,3 @@ def report_json(readings: list[Reading]) -> str:
         },
     }
     return json.dumps(data, ensure_ascii=False, indent=2)
-
-
-def _neutral(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_START) else text

@@ -60,6 +60,11 @@ def chinese_number(text: str) -> int | None:
     return (CHINESE_DIGITS[tens] if tens else 1) * 10 + (CHINESE_DIGITS[ones] if ones else 0)
 
 
+#: No count in a profile (age, lines, ECOG) has more digits; a longer one is refused as it is,
+#: before Python's digit limit (4,300) or float infinity turns it into a traceback.
+_COUNT_DIGITS = 6
+
+
 def whole_number(field: str, raw: Any) -> Any:
     """A count as written ('５５岁', '2线', '三线', 'ECOG 1', '3.0') as an int; other input
     unchanged. A bound ('>3线', '2-3线') raises: it is not a count."""
@@ -77,7 +82,10 @@ def whole_number(field: str, raw: Any) -> Any:
             text = text[: -len(suffix)].rstrip()
             break
     if re.fullmatch(r"\d+(?:\.0+)?", text):
-        return int(float(text))
+        digits = text.split(".")[0].lstrip("0") or "0"
+        if len(digits) > _COUNT_DIGITS:
+            raise ValueError(f"'{raw[:20]}…' ({len(digits)} digits) is not a plausible count")
+        return int(digits)
     if (number := chinese_number(text)) is not None:
         return number
     if _BOUND.search(text) and re.search(r"\d|[一二三四五六七八九十]", text):
