@@ -373,3 +373,56 @@ def test_a_screen_that_waited_behind_a_refresh_is_saved_against_the_new_catalog(
     text = (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
     row = next(r for r in csv.DictReader(io.StringIO(text)) if r["entry_id"] == "axi-cel")
     assert float(row["cost_low_cny"]) < 1_400_000  # the new price, not the one read before
+
+
+VALUE = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(items=st.lists(st.dictionaries(st.sampled_from(
+    ["diagnosis", "age", "prior_lines", "referral_id", "antigens", "labs", "ecog", "x"]
+), VALUE | st.lists(VALUE, max_size=3) | st.dictionaries(st.text(max_size=5), VALUE, max_size=2),
+    max_size=5), min_size=1, max_size=6))  # fmt: skip
+def test_fuzzed_json_referrals_are_each_accounted_for(runner, db_path, tmp_path, items):
+    source = tmp_path / "fuzz.json"
+    source.write_text(json.dumps(items), encoding="utf-8")
+    result = screen(runner, source, "-o", tmp_path / "fuzz-out.csv", "--no-save")
+    assert "Traceback" not in result.stderr
+    assert result.exit_code in (0, 1), result.stderr
+    rows_in, screened, rejected = counts(result)
+    assert rows_in == screened + rejected == len([i for i in items if i]) + _trailing(items)
+
+
+def _trailing(items: list[dict]) -> int:
+    """Empty objects are empty rows: rejected as such, except those at the very end."""
+    last = max((n for n, item in enumerate(items) if item), default=-1)
+    return sum(1 for item in items[: last + 1] if not item)
+
+
+NUMBER = st.sampled_from(
+    ["inf", "-inf", "nan", "1e309", "9" * 400, "-1", "0", "1e12", "abc", "", "１２３", "=1+1"]
+) | st.integers(min_value=-(10**20), max_value=10**20).map(str)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    price=NUMBER, day=st.sampled_from(["2026-11-20", "2099-01-01", "yesterday", "", "2026-13-45"])
+)
+def test_fuzzed_refresh_sheets_apply_sane_values_or_change_nothing(
+    runner, db_path, tmp_path, price, day
+):
+    sheet = tmp_path / "prices.csv"
+    sheet.write_text(f"id,list_price_cny,source,as_of\naxi-cel,{price},Notice,{day}\n")
+    result = runner.invoke(cli, ["catalog", "refresh", str(sheet), "--apply"])
+    assert "Traceback" not in result.stderr
+    assert result.exit_code in (0, 1, 2), result.stderr
+    after = runner.invoke(cli, ["match", "--diagnosis", "DLBCL", "--prior-lines", "2"])
+    assert after.exit_code == 0, after.stderr  # whatever was applied, ranking still works
