@@ -12,13 +12,38 @@ from matcher.cli import cli
 DLBCL = ["--diagnosis", "DLBCL", "--status", "refractory", "--prior-lines", "2", "--age", "54"]
 
 
-def test_match_table_shows_ranked_explained_options(runner):
-    result = runner.invoke(cli, ["match", *DLBCL])
+def test_match_details_shows_ranked_explained_options(runner):
+    result = runner.invoke(cli, ["match", *DLBCL, "--details"])
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "1. axi-cel / lbcl-3l  [ELIGIBLE]" in out
     assert "✓ prior-lines: 2 prior line(s) meets ≥ 2." in out
     assert "tier order: status > approval > fit > track > enrolment > unknowns > cost > id" in out
+    assert "CNY 1.49–1.63 M (about USD 207–226k)" in out
+
+
+def test_match_default_is_one_line_per_option_within_100_columns(runner):
+    result = runner.invoke(cli, ["match", *DLBCL])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert " 1. axi-cel / lbcl-3l  [ELIGIBLE]  approved, open  CNY 1.49–1.63 M" in out
+    assert "✓ prior-lines" not in out  # criteria only with --details
+    assert max(len(line) for line in out.splitlines()) <= 100
+    asks = out.split("Ask the referring doctor for", 1)[1].split("Not shown", 1)[0]
+    assert asks.count("CD19 expression") == 1  # one merged list, not one per option
+
+
+def test_match_currency_reaches_the_notes_and_output_goes_to_a_private_file(runner, tmp_path):
+    target = tmp_path / "out.txt"
+    args = ["match", *DLBCL, "--tempo", "rapid", "--budget-cny", "1200000", "--currency", "USD"]
+    result = runner.invoke(cli, [*args, "--details", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert target.stat().st_mode & 0o777 == 0o600
+    text = target.read_text(encoding="utf-8")
+    assert "over budget: low estimate USD 217k exceeds the budget of USD 167k" in text
+    assert "bridging therapy (USD 9.7–22.2k)" in text
+    assert "CNY 70,000" not in text
 
 
 def test_match_json_has_the_contract_shape(runner):

@@ -199,6 +199,27 @@ def test_every_fixed_text_is_translated(written):
     assert not report_words.UNTRANSLATED, sorted(report_words.UNTRANSLATED)
 
 
+def test_every_fixed_word_of_the_code_is_translated():
+    from matcher.report import content, costs, refs
+
+    catalogue = yaml.safe_load((ROOT / "matcher/report/messages/zh.yaml").read_text("utf-8"))
+    fixed = [text for _, title, intro in content.GROUPS for text in (title, intro)]
+    for table in (
+        content.TRACKS,
+        content.ENROLMENT,
+        content.ENROLMENT_PLAIN,
+        content.OUTCOMES,
+        content.STATUSES,
+        content.REASONS,
+        costs.SCENARIOS,
+        refs.ROLES,
+        refs.CONTACTS,
+    ):
+        fixed += table.values()
+    fixed += costs.NOT_INCLUDED
+    assert [text for text in fixed if text not in catalogue] == []
+
+
 def test_html_escapes_referral_text(catalog, tmp_path):
     report = report_of(catalog, "dlbcl", "en", "mdt", diagnosis="<script>alert(1)</script> DLBCL")
     html = render_html(report)

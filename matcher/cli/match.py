@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -108,6 +111,17 @@ def _profile_options(func: Any) -> Any:
 @click.option(
     "--save", is_flag=True, help="Save the referral as a case (needs --referral-id): `cases`."
 )
+@click.option(
+    "--details",
+    is_flag=True,
+    help="Table: every criterion, cost scenario and note (default: one line per option).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (readable by you only) instead of standard output.",
+)
 @pass_app
 def match(
     app: App,
@@ -120,6 +134,8 @@ def match(
     province: str | None,
     today: Any,
     save: bool,
+    details: bool,
+    output: Path | None,
     **fields: Any,
 ) -> None:
     """Rank the CAR-T options for one referral, each criterion explained.
@@ -134,9 +150,11 @@ def match(
       cartmatch match --diagnosis 胃癌 --antigen CLDN18.2=60%:2+ --antigen HER2=neg --prior-lines 2
       echo '{"diagnosis": "DLBCL", "prior_lines": 2}' | cartmatch match - --format json
       cartmatch match --diagnosis "multiple myeloma" --prior-lines 3 --city Shanghai
+      cartmatch match --diagnosis DLBCL --prior-lines 2 --details -o dlbcl.txt
     """
     from matcher.core.engine import match as run_match
     from matcher.core.patient import load_patient
+    from matcher.render.compact import match_compact
     from matcher.render.match import match_markdown, match_table, plain, to_json
 
     raw = _raw_profile(profile, fields)
@@ -156,11 +174,14 @@ def match(
         today=reference,
     )
     if fmt == "json":
-        click.echo(to_json(result.as_dict()))
+        text = to_json(result.as_dict()) + "\n"
     elif fmt == "markdown":
-        click.echo(match_markdown(result, currency), nl=False)
+        text = match_markdown(result, currency)
+    elif details:
+        text = plain(match_table(result, currency)) + "\n"
     else:
-        click.echo(plain(match_table(result, currency)))
+        text = plain(match_compact(result, currency, _width(output))) + "\n"
+    _emit(text, output)
     if save:
         _save(
             app,
@@ -168,6 +189,29 @@ def match(
             result if place is None else run_match(patient, catalog, include_all=include_all),
             include_all,
         )
+
+
+def _width(output: Path | None) -> int:
+    """The terminal's width when printing to one; 100 columns for a file or a pipe."""
+    if output is None and sys.stdout.isatty():
+        return shutil.get_terminal_size((100, 24)).columns
+    return 100
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Standard output, or a file created readable by its owner only (it is about a patient)."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot write {output}: {error.strerror}; check the folder exists and is writable"
+        ) from error
+    os.chmod(output, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def _save(app: App, raw: dict[str, Any], result: Any, include_all: bool) -> None:

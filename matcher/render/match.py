@@ -14,6 +14,7 @@ from typing import Any
 from matcher.core.engine import MatchResult
 from matcher.core.entry import Entry
 from matcher.core.lookup import Hit
+from matcher.render.money import amount_range, money_in_text
 from matcher.render.sites import entry_site_lines
 
 SYMBOLS = {"met": "✓", "not_met": "✗", "unknown": "?", "warn": "!"}
@@ -46,13 +47,20 @@ def md(value: Any) -> str:
 
 
 def cost_range(cost: dict[str, Any], currency: str = "CNY") -> str:
-    """'CNY 1,150,000–1,600,000 (USD 159,722–222,222)' or the USD-only form."""
+    """'CNY 1.49–1.63 M (about USD 207–226k)', or 'USD 207–226k (CNY 1.49–1.63 M)' in USD."""
     if cost.get("low") is None:
         return "unknown"
-    usd = f"USD {cost['usd_low']:,.0f}–{cost['usd_high']:,.0f}"
+    cny = amount_range(cost["low"], cost["high"], "CNY")
+    usd = amount_range(cost["usd_low"], cost["usd_high"], "USD")
     if currency.upper() == "USD":
-        return usd
-    return f"CNY {cost['low']:,.0f}–{cost['high']:,.0f} ({usd})"
+        return f"{usd} ({cny})"
+    return f"{cny} (about {usd})"
+
+
+def option_notes(option: dict[str, Any], currency: str = "CNY") -> list[str]:
+    """An option's notes with their amounts in the chosen currency, rounded."""
+    fx = option["cost"].get("fx_rate")
+    return [money_in_text(note, currency, fx) for note in option["notes"]]
 
 
 def tier_text(tier: Iterable[Any]) -> str:
@@ -111,8 +119,7 @@ def match_table(result: MatchResult, currency: str = "CNY") -> str:
         for ask in option["missing"]:
             lines.append(f"    → ask for: {ask}")
         lines += [f"    {line}" for line in _safety_lines(option, data["patient"])]
-        for note in option["notes"]:
-            lines.append(f"    note: {note}")
+        lines += [f"    note: {note}" for note in option_notes(option, currency)]
     if hidden := hidden_line(data):
         lines += ["", hidden]
     return "\n".join(lines)
@@ -182,8 +189,8 @@ def match_markdown(result: MatchResult, currency: str = "CNY") -> str:
         if safety := _safety_lines(o, data["patient"]):
             lines += ["", *[f"- {md(line)}" for line in safety]]
         lines += ["", "**Cost breakdown:**", "", *cost_markdown(o["cost"], currency)]
-        if o["notes"]:
-            lines += ["", "**Notes:**", ""] + [f"- {md(n)}" for n in o["notes"]]
+        if notes := option_notes(o, currency):
+            lines += ["", "**Notes:**", ""] + [f"- {md(n)}" for n in notes]
     if hidden := hidden_line(data):
         lines += ["", f"_{md(hidden)}_"]
     return "\n".join(lines) + "\n"
@@ -191,10 +198,9 @@ def match_markdown(result: MatchResult, currency: str = "CNY") -> str:
 
 def cost_lines(cost: dict[str, Any], currency: str = "CNY") -> list[str]:
     """The cost of one option in a few plain lines: total, scenarios, US, payer context."""
-    weak = f" ({cost['confidence']} confidence)" if cost.get("confidence") != "high" else ""
-    share = f", drug {cost['drug_share']:.0%}" if cost.get("drug_share") else ""
+    weak = f", {cost['confidence']} confidence" if cost.get("confidence") != "high" else ""
     label = cost.get("track_label") or cost["track"]
-    lines = [f"    cost ({label}): {cost_range(cost, currency)}{share}{weak}"]
+    lines = [f"    cost ({label}): {cost_range(cost, currency)}{weak}"]
     for scenario in cost.get("scenarios", []):
         lines.append(f"      if {scenario['label'].lower()}: {cost_range(scenario, currency)}")
     us = cost.get("us_reference") or {}
@@ -211,9 +217,11 @@ def cost_lines(cost: dict[str, Any], currency: str = "CNY") -> list[str]:
 
 def us_comparison(us: dict[str, Any]) -> str:
     """The same pathway at US prices, for the families who ask how it compares."""
+    usd = amount_range(us["usd_low"], us["usd_high"], "USD")
+    worst = us["complicated_usd_high"]
     return (
-        f"US comparison (same pathway at US prices): USD {us['usd_low']:,.0f}–"
-        f"{us['usd_high']:,.0f} (complicated up to USD {us['complicated_usd_high']:,.0f})"
+        f"US comparison (same pathway at US prices): {usd} "
+        f"(complicated up to {amount_range(worst, worst, 'USD')})"
     )
 
 

@@ -76,4 +76,10 @@ def tick_text(value: float, lang: str) -> str:
 
 
 def _short(label: str) -> str:
-    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+    """The label cut to fit its column; a CJK character takes about two Latin widths."""
+    width = 0
+    for n, char in enumerate(label):
+        width += 2 if ord(char) > 0x2E80 else 1
+        if width > LABEL_CHARS:
+            return label[: max(n - 1, 1)] + "…"
+    return label

@@ -17,9 +17,9 @@ from typing import Any
 from matcher.core.catalog import Catalog
 from matcher.core.engine import MatchResult, Option
 from matcher.model.verdict import Outcome, Status
-from matcher.render.match import given_value
+from matcher.render.match import given_value, option_notes
 from matcher.report.costs import chart_rows, option_cost
-from matcher.report.refs import SourceList, entry_sites
+from matcher.report.refs import SourceList, entry_sites, shown_sources
 from matcher.report.words import Words
 
 AUDIENCES = ("family", "mdt")
@@ -50,6 +50,10 @@ ENROLMENT = {
     "not_yet_open": "not yet open",
     "unknown": "enrolment status unknown",
     "closed": "closed",
+}
+ENROLMENT_PLAIN = {
+    "not_yet_open": "The trial is not yet open.",
+    "unknown": "No recent source confirms that it is enrolling.",
 }
 OUTCOMES = {"met": "met", "not_met": "not met", "unknown": "unknown", "warn": "check"}
 STATUSES = {
@@ -130,9 +134,17 @@ def display_name(entry: Any, words: Words) -> str:
     """The product's name for the reader: its Chinese name first in a Chinese report."""
     chinese = entry.names.chinese
     if words.lang == "zh" and chinese:
-        brand = f"（{chinese[1]}）" if len(chinese) > 1 else ""
+        brand = f"（{chinese[1]}）" if len(chinese) > 1 and chinese[1] not in chinese[0] else ""
         return f"{chinese[0]}{brand}"
     return entry.name
+
+
+def short_name(entry: Any, words: Words) -> str:
+    """A name short enough for a chart label: the Chinese or the English name before its
+    brackets (Axicabtagene ciloleucel, 阿基仑赛注射液)."""
+    if words.lang == "zh" and entry.names.chinese:
+        return entry.names.chinese[0]
+    return entry.name.split(" (")[0].split(", ")[0]
 
 
 def disease_name(code: str | None, catalog: Catalog, words: Words) -> str | None:
@@ -152,7 +164,9 @@ def _option(
     sources: SourceList,
 ) -> dict[str, Any]:
     data = option.as_dict()
-    cites = sources.cite(option.entry.sources, data["cost"].get("sources", {}))
+    cites = sources.cite(
+        shown_sources(option.entry, option.indication), data["cost"].get("sources", {})
+    )
     diseases = [disease_name(d, catalog, words) for d in option.indication.diseases]
     return {
         "number": number,
@@ -160,6 +174,7 @@ def _option(
         "status": option.status.value,
         "name": display_name(option.entry, words),
         "english_name": option.entry.name,
+        "short_name": short_name(option.entry, words),
         "indication": option.indication.title,
         "diseases": ", ".join(d for d in diseases if d),
         "track": words(TRACKS[option.entry.track]),
@@ -169,7 +184,7 @@ def _option(
         "missing": option.missing,
         "checks": [c["confirm"] for c in data["checks"]],
         "not_met": [v.text for v in option.excluded_by],
-        "notes": option.notes,
+        "notes": option_notes(data, request.currency),
         "cost": option_cost(data["cost"], words, request.currency),
         "cost_raw": data["cost"],
         "cites": cites,
@@ -192,8 +207,8 @@ def plain_words(option: Option, words: Words) -> list[str]:
                 items="; ".join(v.text for v in option.excluded_by),
             )
         ]
-    if option.enrolment != "open":
-        lines.append(words("Enrolment: {state}.", state=words(ENROLMENT[option.enrolment])))
+    if option.enrolment in ENROLMENT_PLAIN:
+        lines.append(words(ENROLMENT_PLAIN[option.enrolment]))
     return lines
 
 
@@ -286,7 +301,7 @@ def merged_asks(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
     asks: dict[str, list[str]] = {}
     for option in options:
         for ask in option["missing"]:
-            asks.setdefault(ask, []).append(f"{option['number']}. {option['name']}")
+            asks.setdefault(ask, []).append(f"{option['number']}. {option['short_name']}")
     return [{"ask": ask, "decides": decides} for ask, decides in asks.items()]
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from matcher.core.costs import SEVERAL_INFUSIONS
+from matcher.render.money import money_in_text
 from matcher.report.words import Words
 
 #: What no estimate includes: the family pays these on top (no sourced figure, so no amount).
@@ -23,6 +25,7 @@ SCENARIOS = {
     "severe_crs_icans": "If severe side effects (CRS or ICANS) need days in intensive care",
     "extended_stay": "If the stay is 2–3 weeks longer",
     "complicated": "If the course is complicated (intensive care and a longer stay)",
+    SEVERAL_INFUSIONS: "If more than one infusion is given, as the protocol or label allows",
 }
 
 
@@ -31,7 +34,7 @@ def option_cost(cost: dict[str, Any], words: Words, currency: str) -> dict[str, 
     return {
         "track": cost.get("track_label") or cost["track"],
         "range": money(cost, words, currency),
-        "price_known": cost.get("price_known", False),
+        "assumed_price": cost.get("drug_basis") == "price_band",
         "confidence": words(cost.get("confidence", "low")),
         "scenarios": [
             {
@@ -51,7 +54,9 @@ def option_cost(cost: dict[str, Any], words: Words, currency: str) -> dict[str, 
         )
         if cost.get("fx_rate")
         else None,
-        "notes": [money_note(n, words) for n in cost.get("notes", [])],
+        "notes": [
+            money_note(note, words, currency, cost.get("fx_rate")) for note in cost.get("notes", [])
+        ],
     }
 
 
@@ -93,14 +98,14 @@ def insurance_words(insurance: dict[str, Any], words: Words) -> list[str]:
     return lines
 
 
-def money_note(note: str, words: Words) -> str:
+def money_note(note: str, words: Words, currency: str, fx: float | None) -> str:
     """A cost note in the report's words: the one the engine writes most is translated; the
-    others stay as the engine gives them."""
+    others stay as the engine gives them, their amounts in the chosen currency."""
     if note.startswith("disease tempo unknown"):
         return words(
             "Disease tempo unknown: bridging therapy is not included (see the bridging scenario)."
         )
-    return note
+    return money_in_text(note, currency, fx)
 
 
 def chart_rows(options: list[dict[str, Any]], words: Words, currency: str) -> dict[str, Any]:
@@ -115,7 +120,7 @@ def chart_rows(options: list[dict[str, Any]], words: Words, currency: str) -> di
         low, high = (cost["usd_low"], cost["usd_high"]) if use_usd else (cost["low"], cost["high"])
         worst = _worst(cost, use_usd)
         rows.append(
-            {"label": f"{option['number']}. {option['name']}", "low": low, "high": high,
+            {"label": f"{option['number']}. {option['short_name']}", "low": low, "high": high,
              "worst": max(worst, high), "us": False}
         )  # fmt: skip
     us_rows = _us_rows(options, words, use_usd)

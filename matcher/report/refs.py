@@ -48,6 +48,17 @@ class SourceList:
         ]
 
 
+def shown_sources(entry: Any, indication: Any) -> dict[str, Any]:
+    """The entry's sources behind what the report shows of one option: its status, price,
+    insurance, sites and contacts, and this cohort's status, approval, label and evidence."""
+    facts = [entry.status, entry.price, entry.insurance, *entry.sites]
+    facts += [c for site in entry.sites for c in site.contacts]
+    facts += [indication.status, indication.approval_date, indication.label]
+    facts += indication.evidence
+    ids = {source for fact in facts if fact is not None for source in fact.sources}
+    return {key: source for key, source in entry.sources.items() if key in ids}
+
+
 def _key(source: Any) -> tuple[str, str, str]:
     """(title, address, date) of a Source model or of a cost's source dict."""
     get = source.get if isinstance(source, dict) else lambda k: getattr(source, k, None)

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from matcher.errors import CartmatchError
+from matcher.render.money import amount_range, amount_range_zh
 
 LANGUAGES = ("en", "zh")
 
@@ -82,29 +83,8 @@ class Words:
         if low is None or high is None:
             return self("unknown")
         text = (
-            _zh_range(low, high, currency) if self.lang == "zh" else _en_range(low, high, currency)
+            amount_range_zh(low, high, currency)
+            if self.lang == "zh"
+            else amount_range(low, high, currency)
         )
         return self("about {amount}", amount=text) if about else text
-
-
-def _pair(low: float, high: float) -> str:
-    """Both ends with the decimals the larger needs for three significant figures:
-    207.4, 226.3 -> '207–226'; 22.0, 23.9 -> '22.0–23.9'."""
-    decimals = 0 if high >= 100 else 1 if high >= 10 else 2
-    a, b = f"{low:,.{decimals}f}", f"{high:,.{decimals}f}"
-    return a if a == b else f"{a}–{b}"
-
-
-def _en_range(low: float, high: float, currency: str) -> str:
-    if high >= 1_000_000:
-        return f"{currency} {_pair(low / 1e6, high / 1e6)} M"
-    if high >= 10_000:
-        return f"{currency} {_pair(low / 1e3, high / 1e3)}k"
-    return f"{currency} {_pair(round(low, -2), round(high, -2))}"
-
-
-def _zh_range(low: float, high: float, currency: str) -> str:
-    unit = "元" if currency == "CNY" else "美元"
-    if high >= 10_000:
-        return f"{_pair(low / 1e4, high / 1e4)} 万{unit}"
-    return f"{_pair(round(low, -2), round(high, -2))} {unit}"
