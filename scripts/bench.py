@@ -352,6 +352,10 @@ from bench_hostile import hostile  # noqa: E402
 
 BENCHES = {"startup": startup, "screen": screen, "xlsx": xlsx, "hostile": hostile}
 
+from bench_report import report  # noqa: E402
+
+BENCHES["report"] = report
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
