@@ -64,7 +64,9 @@ class Cohort:
         return self.ids[attr]
 
     def inputs(self, attr: str) -> Cells:
-        """Per row a code into the distinct values of an input (the last one: not given)."""
+        """(per row a code, the distinct values, their keys) for an input. For a plain
+        column the last value is None (not given); interned inputs (therapies, antigens,
+        labs) are coded into the checker's own tables instead."""
         if attr not in self._inputs:
             self._inputs[attr] = self._distinct(attr)
         return self._inputs[attr]

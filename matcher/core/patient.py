@@ -276,7 +276,10 @@ def load_patient(
 ) -> tuple[Patient, list[str]]:
     """Parse, validate and normalise one referral; returns the patient and its warnings."""
     profile = parse_profile(raw, source=source)
-    patient, warnings = normalise(profile, lexicon, today)
+    try:
+        patient, warnings = normalise(profile, lexicon, today)
+    except ProfileError as error:  # every message names where the profile came from
+        raise ProfileError(f"{source}: {error}", field=error.field) from None
     given = raw.get("disease_status") if isinstance(raw, Mapping) else None
     if isinstance(given, str) and given.strip().casefold() in AMBIGUOUS_STATUS:
         warnings.append(
