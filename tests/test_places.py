@@ -27,6 +27,8 @@ def invoke(runner, *args):
         pytest.param("北京", "pcar-19b", id="beijing-zh"),
         pytest.param("Beijing Children's Hospital", "pcar-19b", id="bch"),
         pytest.param("同济医院", "eque-cel-ms", id="tongji-zh"),
+        pytest.param("宜昌", "inati-cel", id="yichang-zh"),
+        pytest.param("Shanghai First People's Hospital", "hrain-cd19", id="shgh-alias"),
     ],
 )
 def test_lookup_finds_hospitals_and_cities(runner, query, entry_id):
@@ -94,9 +96,8 @@ def test_show_gives_sites_with_chinese_names_and_status_dates(runner):
 def test_every_approved_product_names_its_sites_with_city_and_source(catalog):
     approved = [e for e in catalog.entries if e.track == "nmpa_commercial"]
     counts = {e.id: len([s for s in e.sites if s.city and s.sources]) for e in approved}
-    # Known gaps (no public source read names more): relma-cel, hrain-cd19, inati-cel one each.
     short = {k for k, n in counts.items() if n < 2}
-    assert short <= {"relma-cel", "hrain-cd19", "inati-cel"}, counts
+    assert short == set(), counts
 
 
 def test_lookup_finds_every_listed_hospital_by_its_english_and_chinese_names(catalog):
