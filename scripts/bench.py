@@ -355,6 +355,9 @@ BENCHES = {"startup": startup, "screen": screen, "xlsx": xlsx, "hostile": hostil
 from bench_report import report  # noqa: E402
 
 BENCHES["report"] = report
+from bench_web import web  # noqa: E402
+
+BENCHES["web"] = web
 
 
 def main() -> None:
