@@ -210,6 +210,7 @@ def test_every_fixed_word_of_the_code_is_translated():
         content.ENROLMENT_PLAIN,
         content.OUTCOMES,
         content.STATUSES,
+        content.SEXES,
         content.REASONS,
         costs.SCENARIOS,
         refs.ROLES,

@@ -56,6 +56,7 @@ ENROLMENT_PLAIN = {
     "unknown": "No recent source confirms that it is enrolling.",
 }
 OUTCOMES = {"met": "met", "not_met": "not met", "unknown": "unknown", "warn": "check"}
+SEXES = {"female": "female", "male": "male", "other": "other"}
 STATUSES = {
     "newly_diagnosed": "newly diagnosed",
     "relapsed": "relapsed",
@@ -254,7 +255,7 @@ def patient_rows(result: MatchResult, catalog: Catalog, words: Words) -> list[tu
         ("Diagnosis as written", patient.get("diagnosis")),
         ("Recognised as", recognised),
         ("Age", words("{n} years", n=patient["age"]) if "age" in patient else None),
-        ("Sex", patient.get("sex")),
+        ("Sex", words(SEXES[patient["sex"]]) if patient.get("sex") in SEXES else None),
         ("Disease status", _status_word(patient.get("disease_status"), words)),
         ("Stage", patient.get("stage")),
         ("Prior lines of therapy", patient.get("prior_lines")),
