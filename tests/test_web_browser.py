@@ -51,6 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, _session_db: Path) -> Itera
     path = tmp_path_factory.mktemp("browser") / "web.db"
     copy_db(_session_db, path)
     add_user(path, "mei", "coordinator", hash_password(PASSWORD), by="test")
+    add_user(path, "boss", "admin", hash_password(PASSWORD), by="test")
     port = _free_port()
     config = uvicorn.Config(
         create_app(path), host="127.0.0.1", port=port, access_log=False, log_level="warning"
@@ -75,18 +76,23 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-@pytest.fixture(scope="module")
-def signed_in(browser, server):
-    """One browser context, signed in as a coordinator (the sign-in page shot on the way)."""
+def _sign_in(browser, server: str, name: str) -> tuple[object, object]:
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
     tab = context.new_page()
     tab.goto(f"{server}/match")
     assert "/login" in tab.url
     shots(tab, "login")
-    tab.fill("input[name=name]", "mei")
+    tab.fill("input[name=name]", name)
     tab.fill("input[name=password]", PASSWORD)
     tab.click("form[action='/login'] button[type=submit]")
     tab.wait_for_url(f"{server}/match")
+    return context, tab
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser, server):
+    """One browser context, signed in as a coordinator (the sign-in page shot on the way)."""
+    context, tab = _sign_in(browser, server, "mei")
     yield tab
     context.close()
 
@@ -165,3 +171,21 @@ def test_each_page_works_on_a_desktop_and_a_phone(signed_in, server, name, path,
     shots(tab, name)
     if name == "referral-zh":
         tab.goto(f"{server}/lang/en?next=/match")
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "shows"),
+    [
+        pytest.param("users", "/users", "Add a user", id="users"),
+        pytest.param("audit", "/audit", "user.add", id="audit"),
+        pytest.param("refresh", "/catalog/refresh", "Show the diff", id="refresh"),
+    ],
+)
+def test_the_admin_pages_work_on_a_desktop_and_a_phone(browser, server, name, path, shows):
+    context, tab = _sign_in(browser, server, "boss")
+    try:
+        tab.goto(f"{server}{path}")
+        assert shows in tab.inner_text("main")
+        shots(tab, name)
+    finally:
+        context.close()
