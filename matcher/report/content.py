@@ -181,7 +181,7 @@ def _option(
         "track": words(TRACKS[option.entry.track]),
         "enrolment": words(ENROLMENT[option.enrolment]),
         "plain": plain_words(option, words),
-        "criteria": criterion_rows(option, words),
+        "criteria": criterion_rows(option, catalog, words),
         "missing": option.missing,
         "checks": [c["confirm"] for c in data["checks"]],
         "not_met": [v.text for v in option.excluded_by],
@@ -213,12 +213,13 @@ def plain_words(option: Option, words: Words) -> list[str]:
     return lines
 
 
-def criterion_rows(option: Option, words: Words) -> list[dict[str, Any]]:
-    """The MDT's table: the label or protocol text, the patient value, the outcome, why."""
+def criterion_rows(option: Option, catalog: Catalog, words: Words) -> list[dict[str, Any]]:
+    """The MDT's table: the label or protocol text, the patient value (a disease by its
+    name, not its code), the outcome, why."""
     return [
         {
             "text": v.text,
-            "value": "" if v.value is None else _value_text(v.value),
+            "value": "" if v.value is None else _value_text(v.value, catalog, words),
             "outcome": v.outcome.value,
             "outcome_word": words(OUTCOMES[v.outcome.value]),
             "message": v.message,
@@ -228,7 +229,9 @@ def criterion_rows(option: Option, words: Words) -> list[dict[str, Any]]:
     ]
 
 
-def _value_text(value: Any) -> str:
+def _value_text(value: Any, catalog: Catalog, words: Words) -> str:
+    if isinstance(value, str) and (name := disease_name(value, catalog, words)):
+        return name
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     if isinstance(value, list | tuple):
