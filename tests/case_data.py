@@ -43,8 +43,17 @@ def case_row(db: Path, key: str) -> dict[str, Any]:
         conn.row_factory = sqlite3.Row
         row = conn.execute("SELECT * FROM cases WHERE key = ?", [key]).fetchone()
     data = dict(row)
-    data["told"], data["seen"] = json.loads(data["told"]), json.loads(data["seen"])
+    data["told"], data["seen"] = states(data["told"]), states(data["seen"])
     return data
+
+
+#: What each place of a stored option holds.
+STATE = ("status", "enrolment", "cost_low_cny", "cost_high_cny")
+
+
+def states(text: str) -> dict[str, dict[str, Any]]:
+    """Stored options ([status, enrolment, cost low, cost high]) as dicts, to read in tests."""
+    return {k: dict(zip(STATE, v, strict=False)) for k, v in json.loads(text).items()}
 
 
 def refresh(runner: Any, folder: Path, sheet: str, name: str = "sheet.csv") -> dict[str, Any]:

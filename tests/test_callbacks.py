@@ -135,15 +135,13 @@ def test_the_recheck_gives_each_case_what_matching_it_alone_gives(runner, saved,
 
 def test_the_words_say_what_changed(catalog):
     told = {
-        "axi-cel/lbcl-3l": {"status": "eligible", "enrolment": "open",
-                            "cost_low_cny": 1_000_000.0, "cost_high_cny": 1_200_000.0},
-        "gone-entry/x": {"status": "possible"},
-    }  # fmt: skip
+        "axi-cel/lbcl-3l": ["eligible", "open", 1_000_000.0, 1_200_000.0],
+        "gone-entry/x": ["possible"],  # saved before cases: its status only
+    }
     seen = {
-        "axi-cel/lbcl-3l": {"status": "possible", "enrolment": "closed",
-                            "cost_low_cny": 850_000.0, "cost_high_cny": 1_050_000.0},
-        "relma-cel/lbcl-3l": {"status": "eligible"},
-    }  # fmt: skip
+        "axi-cel/lbcl-3l": ["possible", "closed", 850_000.0, 1_050_000.0],
+        "relma-cel/lbcl-3l": ["eligible", "open", None, None],
+    }
     assert differences(told, seen, catalog, 0.1, {"relma-cel/lbcl-3l"}) == [
         "axi-cel/lbcl-3l: eligible -> possible",
         "axi-cel/lbcl-3l: enrolment open -> closed",

@@ -128,8 +128,8 @@ def saved_referrals(
 ) -> list[tuple[Any, ...]]:
     """Per screened referral: (line, referral id, raw profile JSON, options JSON, options in
     full JSON, carried columns JSON), where the options are "entry_id/indication_id:status"
-    in rank order (see `screen_chunk`), in full {key: {status, enrolment, cost_low_cny,
-    cost_high_cny}} (what a call-back compares), and the carried columns are the row's
+    in rank order (see `screen_chunk`), in full {key: [status, enrolment, cost_low_cny,
+    cost_high_cny]} (what a call-back compares), and the carried columns are the row's
     non-empty cells of the columns `screen` carries through (contact details)."""
     lines = shown["line"].to_numpy(np.int64)
     if not len(lines):
@@ -180,12 +180,12 @@ def _option_states(shown: pd.DataFrame, labels: list[str | None]) -> list[str]:
 
 def _state_json(label: str, enrolment: Any, low: float, high: float) -> str:
     option, _, status = label.rpartition(":")
-    state = {
-        "status": status,
-        "enrolment": enrolment if isinstance(enrolment, str) else None,
-        "cost_low_cny": None if math.isnan(low) else low,
-        "cost_high_cny": None if math.isnan(high) else high,
-    }
+    state = [
+        status,
+        enrolment if isinstance(enrolment, str) else None,
+        None if math.isnan(low) else low,
+        None if math.isnan(high) else high,
+    ]
     return _text_json(option) + ":" + _canonical(state)
 
 

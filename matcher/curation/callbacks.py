@@ -50,36 +50,45 @@ def differences(
     catalog: Catalog,
     threshold: float,
     before: set[str] = frozenset(),  # type: ignore[assignment]
+    reasons: dict[str, str] | None = None,
 ) -> list[str]:
     """The changes from what was told to what is seen, in words, by option. `before`: options
-    the case had at some point (an option back among them is said to be offered again)."""
+    the case had at some point (an option back among them is said to be offered again);
+    `reasons`: why an option went, by option, kept across the cases of one list."""
+    reasons = {} if reasons is None else reasons
     changes = []
     for key in sorted(set(told) | set(seen)):
         old, new = told.get(key), seen.get(key)
+        if old == new:
+            continue
         if old is None and new is not None:
             again = "offered again" if key in before else "new option"
-            changes.append(f"{again} {key} ({new['status']})")
+            changes.append(f"{again} {key} ({new[0]})")
         elif new is None and old is not None:
-            changes.append(f"{key} ({old['status']}) no longer offered: {_gone(key, catalog)}")
+            if key not in reasons:
+                reasons[key] = _gone(key, catalog)
+            changes.append(f"{key} ({old[0]}) no longer offered: {reasons[key]}")
         elif old is not None and new is not None:
             changes += _changed(key, old, new, threshold)
     return changes
 
 
-def _changed(key: str, old: dict[str, Any], new: dict[str, Any], threshold: float) -> list[str]:
+def _changed(key: str, old: list[Any], new: list[Any], threshold: float) -> list[str]:
+    """An option in both: [status, enrolment, cost low, cost high] (status only when it was
+    saved before cases existed: the rest was not recorded, so it is not compared)."""
     out = []
-    if old["status"] != new["status"]:
-        out.append(f"{key}: {old['status']} -> {new['status']}")
-    if "enrolment" in old and old["enrolment"] != new.get("enrolment"):
-        out.append(f"{key}: enrolment {old['enrolment']} -> {new.get('enrolment')}")
-    if "cost_low_cny" in old and _cost_moved(old, new, threshold):
-        out.append(f"{key}: cost {_cost(old)} -> {_cost(new)}")
+    if old[0] != new[0]:
+        out.append(f"{key}: {old[0]} -> {new[0]}")
+    if len(old) > 1 and len(new) > 1:
+        if old[1] != new[1]:
+            out.append(f"{key}: enrolment {old[1]} -> {new[1]}")
+        if _cost_moved(old, new, threshold):
+            out.append(f"{key}: cost {_cost(old)} -> {_cost(new)}")
     return out
 
 
-def _cost_moved(old: dict[str, Any], new: dict[str, Any], threshold: float) -> bool:
-    for name in ("cost_low_cny", "cost_high_cny"):
-        a, b = old.get(name), new.get(name)
+def _cost_moved(old: list[Any], new: list[Any], threshold: float) -> bool:
+    for a, b in ((old[2], new[2]), (old[3], new[3])):
         if (a is None) != (b is None):
             return True  # now known, or no longer known
         if a is not None and b is not None and abs(b - a) > threshold * abs(a):
@@ -87,8 +96,8 @@ def _cost_moved(old: dict[str, Any], new: dict[str, Any], threshold: float) -> b
     return False
 
 
-def _cost(state: dict[str, Any]) -> str:
-    low, high = state.get("cost_low_cny"), state.get("cost_high_cny")
+def _cost(state: list[Any]) -> str:
+    low, high = state[2], state[3]
     if low is None or high is None:
         return "unknown"
     return f"CNY {low:,.0f}" if low == high else f"CNY {low:,.0f}-{high:,.0f}"
@@ -124,11 +133,13 @@ def pending(
     with reading(db_path) as conn:
         store = CaseStore(conn)
         cases = store.open_changed(since=since, only=only)
-        history = store.options_ever([c.id for c in cases])
+        history = store.options_ever([c.id for c in cases if c.seen_raw.keys() - c.told_raw])
     out = []
+    reasons: dict[str, str] = {}
     for case in cases:
         told, seen = case.told_raw, case.seen_raw
-        changes = differences(told, seen, catalog, threshold, history.get(case.id, set()))
+        before = history.get(case.id, set())
+        changes = differences(told, seen, catalog, threshold, before, reasons)
         if changes:
             out.append(
                 Callback(

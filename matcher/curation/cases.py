@@ -160,12 +160,12 @@ def save_lookup(path: Path, raw: dict[str, Any], result: Any, *, include_all: bo
     profile = canonical_json({**given, "referral_id": referral_id})
     options = [f"{o.entry.id}/{o.indication.id}:{o.status.value}" for o in result.options]
     states = {
-        f"{o.entry.id}/{o.indication.id}": {
-            "status": o.status.value,
-            "enrolment": o.enrolment,
-            "cost_low_cny": _number(o.cost.low),
-            "cost_high_cny": _number(o.cost.high),
-        }
+        f"{o.entry.id}/{o.indication.id}": [
+            o.status.value,
+            o.enrolment,
+            _number(o.cost.low),
+            _number(o.cost.high),
+        ]
         for o in result.options
     }
     with writing(path) as db:

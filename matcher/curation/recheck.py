@@ -26,7 +26,7 @@ from typing import Any
 from matcher.core.catalog import Catalog
 
 #: Cases screened at a time (one progress step).
-CHUNK_CASES = 25_000
+CHUNK_CASES = 50_000
 
 Progress = Callable[[int, int], None]
 
@@ -56,32 +56,31 @@ def recheck(
     progress: Progress | None = None,
 ) -> Recheck:
     """Re-check the open cases not yet checked against the catalog now in the database."""
-    from matcher.storage.case_records import current_refresh, sync, to_recheck, touched_after
-    from matcher.storage.db import writing
+    from matcher.storage import case_records as records
+    from matcher.storage.db import reading, writing
 
     start = time.perf_counter()
-    with writing(db_path) as db:
-        sync(db.conn, by)
-        refresh = current_refresh(db.conn)
-        rows = to_recheck(db.conn, refresh)
+    with reading(db_path) as conn:
+        stale = records.needs_sync(conn)
+    if stale:
+        with writing(db_path) as db:
+            records.sync(db.conn, by)
+    with reading(db_path) as conn:
+        refresh = records.current_refresh(conn)
+        floors = records.floors(conn, refresh)
         touched: set[str] | None = set()
-        for floor in {row[4] for row in rows}:
-            more = touched_after(db.conn, floor)
+        for floor in floors:
+            more = records.touched_after(conn, floor)
             touched = None if more is None or touched is None else touched | more
+        rows = records.to_recheck(conn, refresh) if touched is None or touched else []
     done = Recheck(refresh, entries=None if touched is None else sorted(touched))
-    if rows and (touched is None or touched):
+    if rows:
         _screen_cases(done, rows, catalog, today, touched, progress)
-    _record(db_path, done, [row[0] for row in rows if row[0] not in done.unreadable], by)
+    if floors:
+        with writing(db_path) as db:
+            records.record_checks(db.conn, done.changed, done.unreadable, refresh, by)
     done.seconds = time.perf_counter() - start
     return done
-
-
-def _record(db_path: Path, done: Recheck, checked: list[int], by: str | None) -> None:
-    from matcher.storage.case_records import record_checks
-    from matcher.storage.db import writing
-
-    with writing(db_path) as db:
-        record_checks(db.conn, done.changed, checked, done.refresh_id, by)
 
 
 def _screen_cases(
@@ -94,6 +93,9 @@ def _screen_cases(
 ) -> None:
     """Screen the cases in chunks (each with its run's include_all) and keep the changes."""
     scope = catalog if touched is None else _only(catalog, touched)
+    # A touched entry's options in a case's JSON start so ('"entry_id/'): a case with none
+    # and no option now needs no parsing.
+    marks = None if touched is None else tuple(f'"{entry_id}/' for entry_id in touched)
     for include_all in (False, True):
         group = [row for row in rows if bool(row[1]) is include_all]
         for at in range(0, len(group), CHUNK_CASES):
@@ -103,6 +105,8 @@ def _screen_cases(
                 if n in errors:
                     done.unreadable[case_id] = errors[n]
                     continue
+                if n not in now and marks and not any(m in seen for m in marks):
+                    continue  # no option on a touched entry, before or now: unchanged
                 before = json.loads(seen or "{}")
                 kept = {} if touched is None else _untouched(before, touched)
                 after = {**kept, **now.get(n, {})}
@@ -128,14 +132,15 @@ def screen_saved(
     profiles: list[str], catalog: Catalog, today: date, include_all: bool
 ) -> tuple[dict[int, dict[str, Any]], dict[int, str]]:
     """Saved profiles (JSON) screened in bulk: per position its options in full
-    ({"entry/indication": {status, enrolment, cost_low_cny, cost_high_cny}}), and per
+    ({"entry/indication": [status, enrolment, cost_low_cny, cost_high_cny]}), and per
     position the reason a profile can no longer be read."""
-    from matcher.bulk.frame import REJECTED, referral_frame
-    from matcher.bulk.rows import json_columns
+    from matcher.bulk.frame import REJECTED
     from matcher.bulk.screening import screen_frame
 
-    names, cells = json_columns([_flat(json.loads(p)) for p in profiles])
-    frame = referral_frame(names, cells, list(range(len(profiles))))
+    parsed = json.loads("[" + ",".join(profiles) + "]")
+    for n in [n for n, text in enumerate(profiles) if ":{" in text]:
+        parsed[n] = _flat(parsed[n])  # a saved look-up's antigens or labs object
+    frame = _frame(parsed)
     result = screen_frame(frame, catalog, today, include_all=include_all)
     status = result["status"].astype(object).to_numpy()
     lines = result["line"].to_numpy().tolist()
@@ -151,7 +156,7 @@ def screen_saved(
     low = result["cost_low_cny"].to_numpy(float).tolist()
     high = result["cost_high_cny"].to_numpy(float).tolist()
     options: dict[int, dict[str, Any]] = {}
-    made: dict[tuple[Any, ...], dict[str, Any]] = {}
+    made: dict[tuple[Any, ...], list[Any]] = {}
     rows = zip(lines, *columns, status.tolist(), low, high, strict=True)
     for line, entry, indication, enrolment, state, lo, hi in rows:
         if not isinstance(entry, str):
@@ -163,11 +168,18 @@ def screen_saved(
     return options, errors
 
 
+def _frame(profiles: list[dict[str, Any]]) -> Any:
+    """Profiles as a referral frame (a column per field, cells as saved; index: position)."""
+    import pandas as pd
+
+    # pandas reads the records in C; a list cell (a look-up's prior_therapies) stays one
+    # value, a field a profile lacks is missing (empty)
+    return pd.DataFrame(profiles, index=pd.RangeIndex(len(profiles)), dtype=object)
+
+
 def _flat(profile: dict[str, Any]) -> dict[str, Any]:
     """A profile as a row of columns: a saved look-up's antigens and labs (objects) as
     `antigens.CD19` columns, as a screened file has them."""
-    if not any(isinstance(v, dict) for v in profile.values()):
-        return profile
     flat: dict[str, Any] = {}
     for key, value in profile.items():
         if key in ("antigens", "labs") and isinstance(value, dict):
@@ -177,13 +189,14 @@ def _flat(profile: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _state(status: str, enrolment: Any, low: float, high: float) -> dict[str, Any]:
-    return {
-        "status": status,
-        "enrolment": enrolment if isinstance(enrolment, str) else None,
-        "cost_low_cny": None if math.isnan(low) else low,
-        "cost_high_cny": None if math.isnan(high) else high,
-    }
+def _state(status: str, enrolment: Any, low: float, high: float) -> list[Any]:
+    """[status, enrolment, cost_low_cny, cost_high_cny], as `storage.cases` keeps it."""
+    return [
+        status,
+        enrolment if isinstance(enrolment, str) else None,
+        None if math.isnan(low) else low,
+        None if math.isnan(high) else high,
+    ]
 
 
 def _canonical(data: Any) -> str:

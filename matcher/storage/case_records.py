@@ -96,6 +96,33 @@ def sync(conn: sqlite3.Connection, by: str | None) -> int:
     return len(rows)
 
 
+def needs_sync(conn: sqlite3.Connection) -> bool:
+    """Whether some saved referral has no case yet: every referral row a case was saved from
+    has its 'saved' event (deleted together), so the counts differ only then."""
+    rows = conn.execute("SELECT count(*) FROM screening_referrals").fetchone()[0]
+    saved = conn.execute("SELECT count(*) FROM case_events WHERE kind = 'saved'").fetchone()[0]
+    return bool(rows != saved)
+
+
+_STALE = (
+    f"status IN ({', '.join('?' * len(OPEN_STATUSES))}) "
+    "AND (seen_refresh IS NULL OR seen_refresh < ?)"
+)
+
+
+def floors(conn: sqlite3.Connection, refresh: int | None) -> set[int | None]:
+    """The refreshes the open cases not yet checked against `refresh` were last checked
+    against (None: never)."""
+    rows = conn.execute(
+        f"SELECT DISTINCT seen_refresh FROM cases WHERE {_STALE}", [*OPEN_STATUSES, _id(refresh)]
+    )
+    return {floor for (floor,) in rows.fetchall()}
+
+
+def _id(refresh: int | None) -> int:
+    return refresh if refresh is not None else 1 << 62
+
+
 def to_recheck(conn: sqlite3.Connection, refresh: int | None) -> list[tuple[Any, ...]]:
     """Open cases not yet checked against `refresh`: (id, include_all, profile JSON, seen
     JSON, seen_refresh), by case number."""
@@ -104,7 +131,7 @@ def to_recheck(conn: sqlite3.Connection, refresh: int | None) -> list[tuple[Any,
         "JOIN screening_referrals r ON r.run_id = c.run_id AND r.row_number = c.row_number "
         f"WHERE c.status IN ({', '.join('?' * len(OPEN_STATUSES))}) "
         "AND (c.seen_refresh IS NULL OR c.seen_refresh < ?) ORDER BY c.id",
-        [*OPEN_STATUSES, refresh if refresh is not None else 1 << 62],
+        [*OPEN_STATUSES, _id(refresh)],
     ).fetchall()
 
 
@@ -125,12 +152,13 @@ def touched_after(conn: sqlite3.Connection, refresh: int | None) -> set[str] | N
 def record_checks(
     conn: sqlite3.Connection,
     changed: dict[int, str],
-    checked: Iterable[int],
+    unreadable: Iterable[int],
     refresh: int | None,
     by: str | None,
 ) -> None:
     """After a re-check: the cases whose options changed get them (and a history row); every
-    case checked is marked as checked against `refresh`."""
+    open case not yet checked against `refresh` is marked as checked against it, but those
+    whose profile could not be read."""
     at = now_iso()
     conn.executemany(
         "UPDATE cases SET seen = ?, seen_at = ?, changed_at = ?, changed_refresh = ? WHERE id = ?",
@@ -141,8 +169,12 @@ def record_checks(
         "VALUES (?, ?, ?, ?, 'recheck', ?)",
         [(case_id, at, by, refresh, seen) for case_id, seen in changed.items()],
     )
-    conn.executemany(
-        "UPDATE cases SET seen_refresh = ? WHERE id = ?", [(refresh, c) for c in checked]
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS unread (id INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM unread")
+    conn.executemany("INSERT OR IGNORE INTO unread VALUES (?)", [(c,) for c in unreadable])
+    conn.execute(
+        f"UPDATE cases SET seen_refresh = ? WHERE {_STALE} AND id NOT IN (SELECT id FROM unread)",
+        [refresh, *OPEN_STATUSES, _id(refresh)],
     )
 
 
@@ -199,7 +231,9 @@ __all__ = [
     "current_refresh",
     "delete_cases",
     "erase_free_space",
+    "floors",
     "idle_since",
+    "needs_sync",
     "record_checks",
     "save_cases",
     "sync",

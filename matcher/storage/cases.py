@@ -143,7 +143,13 @@ KEY_SQL = "coalesce(r.referral_id, 'run ' || r.run_id || ' row ' || r.row_number
 
 
 def snapshot(text: str | None) -> dict[str, OptionState]:
-    return {k: OptionState(**v) for k, v in json.loads(text or "{}").items()}
+    """Options as stored: "entry/indication" -> [status, enrolment, cost low, cost high]
+    (status only for a referral saved before cases existed)."""
+    stored = json.loads(text or "{}").items()
+    return {k: OptionState(**dict(zip(_STATE, v, strict=False))) for k, v in stored}
+
+
+_STATE = ("status", "enrolment", "cost_low_cny", "cost_high_cny")
 
 
 def _case(row: Sequence[Any]) -> Case:
@@ -164,7 +170,7 @@ def legacy_snapshot(options: str | None) -> str:
     states = {}
     for option in json.loads(options or "[]"):
         key, _, status = option.rpartition(":")
-        states[key] = {"status": status}
+        states[key] = [status]
     return canonical_json(states)
 
 

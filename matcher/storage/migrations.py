@@ -153,7 +153,7 @@ def m005_cases(db: sqlite_utils.Database) -> None:
     A case is keyed by its referral id (or "run R row N" without one) and points at its latest
     saved referral row, which holds the profile. `told` is the baseline (the options as the
     family last heard them), `seen` the options at the latest re-check; both are JSON objects
-    "entry_id/indication_id" -> {status, enrolment, cost_low_cny, cost_high_cny}. Every change
+    "entry_id/indication_id" -> [status, enrolment, cost_low_cny, cost_high_cny]. Every change
     to a case is a `case_events` row with who and when; `case_matches` keeps each result that
     differed from the one before. Saved referrals from before this migration get their cases
     when cases are next read (`CaseStore.sync`).
