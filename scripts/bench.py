@@ -358,6 +358,7 @@ BENCHES["report"] = report
 from bench_web import web  # noqa: E402
 
 BENCHES["web"] = web
+BENCHES["cases"] = __import__("bench_cases").cases  # re-check of saved cases after a change
 
 
 def main() -> None:
