@@ -54,7 +54,11 @@ def server(tmp_path_factory: pytest.TempPathFactory, _session_db: Path) -> Itera
     add_user(path, "boss", "admin", hash_password(PASSWORD), by="test")
     port = _free_port()
     config = uvicorn.Config(
-        create_app(path), host="127.0.0.1", port=port, access_log=False, log_level="warning"
+        create_app(path, match_workers=1),
+        host="127.0.0.1",
+        port=port,
+        access_log=False,
+        log_level="warning",
     )
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)

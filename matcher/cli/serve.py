@@ -20,8 +20,14 @@ from matcher.cli import App, cli, pass_app
     help="Send the session cookie over HTTPS only (default: on unless --host is loopback). "
     "Use it behind a reverse proxy that terminates HTTPS.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    help="Processes that match referrals side by side (default: one per core; 0: none, "
+    "match on a thread of the server).",
+)
 @pass_app
-def serve(app: App, host: str, port: int, secure_cookies: bool | None) -> None:
+def serve(app: App, host: str, port: int, secure_cookies: bool | None, workers: int | None) -> None:
     """Run the web app for the coordinator team (referrals, bulk screening, catalog).
 
     On first start with no admin it creates the user `admin`: its password is
@@ -35,6 +41,7 @@ def serve(app: App, host: str, port: int, secure_cookies: bool | None) -> None:
     import uvicorn
 
     from matcher.web.app import create_app
+    from matcher.web.matching import default_workers
     from matcher.web.team import ensure_first_admin
 
     path = app.path()
@@ -50,7 +57,8 @@ def serve(app: App, host: str, port: int, secure_cookies: bool | None) -> None:
             )
     secure = secure_cookies if secure_cookies is not None else host not in LOOPBACK
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
-    web = create_app(path, secure_cookies=secure)
+    workers = default_workers() if workers is None else workers
+    web = create_app(path, secure_cookies=secure, match_workers=workers)
     click.echo(f"cartmatch web app on http://{host}:{port}/ (database {path})", err=True)
     # uvicorn's own access log prints paths and queries; ours prints route templates only.
     uvicorn.run(web, host=host, port=port, access_log=False, log_level="info", proxy_headers=True)

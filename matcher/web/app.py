@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from matcher.errors import CartmatchError, NotFoundError
 from matcher.storage.users import session_secret
+from matcher.web.matching import worker_pool
 from matcher.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -45,8 +46,11 @@ async def csrf_guard(request: Request) -> None:
         raise HTTPException(status_code=403, detail="csrf")
 
 
-def create_app(db_path: Path, *, secure_cookies: bool = False, warm: bool = True) -> Any:
-    """The ASGI app over the database at `db_path` (built from the bundle when new)."""
+def create_app(
+    db_path: Path, *, secure_cookies: bool = False, warm: bool = True, match_workers: int = 0
+) -> Any:
+    """The ASGI app over the database at `db_path` (built from the bundle when new), matching
+    in `match_workers` processes (0: on a thread of this one)."""
     from matcher.web import (
         routes_auth,
         routes_bulk,
@@ -62,7 +66,10 @@ def create_app(db_path: Path, *, secure_cookies: bool = False, warm: bool = True
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state.matcher = worker_pool(match_workers)
         yield
+        if state.matcher is not None:
+            state.matcher.shutdown(cancel_futures=True)
         if state.jobs is not None:  # bulk files hold patient data: gone when the app stops
             state.jobs.close()
 

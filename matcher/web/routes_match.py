@@ -9,12 +9,11 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from matcher.core.catalog import Catalog
-from matcher.core.engine import MatchResult, match
-from matcher.core.patient import load_patient
-from matcher.core.places import site_cities
+from matcher.core.engine import MatchResult
 from matcher.core.recognise import Kind, describe, recognise
 from matcher.errors import CartmatchError
 from matcher.model.vocabulary import text_key
@@ -26,7 +25,8 @@ from matcher.web.forms import (
     profile_from_form,
     records_to_request,
 )
-from matcher.web.state import page, signed_in, state_of
+from matcher.web.matching import match_result
+from matcher.web.state import WebState, page, signed_in, state_of
 
 router = APIRouter()
 Viewer = Annotated[User, Depends(signed_in)]
@@ -46,53 +46,44 @@ async def match_referral(request: Request, user: Viewer) -> Response:
     """The options for the form or pasted JSON: the results fragment for htmx, else the page
     with the form as filled in and the results under it."""
     form = await request.form()
-    catalog = state_of(request).catalog()
     context: dict[str, Any] = {"user": user, "choices": CHOICES, "flags": FLAG_FIELDS}
     context["form"] = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     status = 200
     try:
-        result, raw = run_match(form, catalog)
-        data = result.as_dict()
+        data = await _matched(request, form, user, context)
         context.update(data=data, asks=records_to_request(data), bars=cost_bars(data))
-        if form.get("save_case") == "yes":
-            context["saved_case"] = _save_case(request, raw, result, user, form)
     except CartmatchError as error:
         context["problem"], status = str(error), 400
     name = "results.html" if request.headers.get("hx-request") else "match.html"
     return page(request, name, status, **context)
 
 
-def _save_case(request: Request, raw: dict[str, Any], result: Any, user: User, form: Any) -> int:
-    """The look-up saved as a case (issue #16), as `cartmatch match --save` saves it."""
-    from matcher.curation.cases import save_lookup
-
-    if not str(raw.get("referral_id") or "").strip():
-        raise CartmatchError("to save the referral as a case, give it a referral id")
-    include_all = form.get("include_all") == "yes"
-    path = state_of(request).db_path
-    return save_lookup(path, raw, result, include_all=include_all, by=user.name)
-
-
-def run_match(form: Any, catalog: Catalog) -> tuple[MatchResult, dict[str, Any]]:
-    """The match result (its as_dict() is the JSON of `cartmatch match`) and the raw profile."""
+async def _matched(request: Request, form: Any, user: User, context: dict[str, Any]) -> Any:
+    """The match in its JSON shape, on the matching workers; saved as a case when asked."""
+    state = state_of(request)
     raw = profile_from_form(form)
     if not raw:
         raise CartmatchError("give at least a diagnosis, in the form or as JSON")
-    today = date.today()
-    patient, warnings = load_patient(raw, catalog.lexicon, today, source="the form")
-    city = str(form.get("city") or "").strip()
-    place = None
-    if city:
-        place = catalog.places.place(city, None, site_cities(catalog.entries, catalog.places))
-    result = match(
-        patient,
-        catalog,
-        warnings=warnings,
-        include_all=form.get("include_all") == "yes",
-        place=place,
-        today=today,
+    include_all, city = form.get("include_all") == "yes", str(form.get("city") or "").strip()
+    if form.get("save_case") != "yes":
+        return await state.match(raw, include_all, city)
+    if not str(raw.get("referral_id") or "").strip():
+        raise CartmatchError("to save the referral as a case, give it a referral id")
+    catalog = await run_in_threadpool(state.catalog)
+    result = await run_in_threadpool(match_result, catalog, raw, include_all, city, date.today())
+    context["saved_case"] = await run_in_threadpool(
+        _save_case, state, raw, result, user, include_all
     )
-    return result, raw
+    return result.as_dict()
+
+
+def _save_case(
+    state: WebState, raw: dict[str, Any], result: MatchResult, user: User, include_all: bool
+) -> int:
+    """The look-up saved as a case (issue #16), as `cartmatch match --save` saves it."""
+    from matcher.curation.cases import save_lookup
+
+    return save_lookup(state.db_path, raw, result, include_all=include_all, by=user.name)
 
 
 @router.get("/suggest/{kind}", response_class=HTMLResponse)

@@ -3,13 +3,17 @@ changes it), the signed-in user of a request, and the page renderer."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -22,6 +26,7 @@ from matcher.storage.catalog_store import read_catalog
 from matcher.storage.db import meta, reading
 from matcher.storage.users import User, Users
 from matcher.web.i18n import language_of, translator
+from matcher.web.matching import match_in_worker, match_result
 from matcher.web.security import LoginThrottle, csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -39,6 +44,8 @@ class WebState:
     secure_cookies: bool = False
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     jobs: Any = None
+    matcher: Executor | None = None
+    """Worker processes that match referrals (`matching.worker_pool`); None: a thread."""
 
     def catalog(self) -> Catalog:
         """The current catalog; read again only when a refresh changed its version."""
@@ -53,6 +60,20 @@ class WebState:
                     _CATALOGS.clear()  # one version at a time: the one in the database
                     _CATALOGS[version] = read_catalog(conn)
                 return _CATALOGS[version]
+
+    async def match(self, raw: dict[str, Any], include_all: bool, city: str) -> dict[str, Any]:
+        """One referral matched off the event loop, in its JSON shape (DESIGN section 8)."""
+        today = date.today()
+        if self.matcher is None:
+            result = await run_in_threadpool(
+                lambda: match_result(self.catalog(), raw, include_all, city, today).as_dict()
+            )
+            return result  # type: ignore[no-any-return]
+        loop = asyncio.get_running_loop()
+        path = str(self.db_path)
+        return await loop.run_in_executor(
+            self.matcher, match_in_worker, path, raw, include_all, city, today
+        )
 
     def warm(self) -> None:
         """Build or sync the database from the bundled catalog, as the CLI's first run does."""
