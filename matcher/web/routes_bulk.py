@@ -7,6 +7,7 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from matcher.errors import CartmatchError
@@ -41,7 +42,8 @@ async def bulk_upload(request: Request, user: Viewer) -> Response:
     jobs = jobs_of(request)
     output = str(form.get("output") or "csv")
     try:
-        job = jobs.start(user.name, partial(store, form.get("file"), suffixes=ACCEPTED), output)
+        saving = partial(store, form.get("file"), suffixes=ACCEPTED)
+        job = await run_in_threadpool(jobs.start, user.name, saving, output)
     except CartmatchError as error:
         context = {"jobs": jobs.of(user), "outputs": OUTPUTS, "problem": str(error)}
         return page(request, "bulk.html", 400, user=user, **context)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from matcher.core.freshness import dated_facts
@@ -99,7 +100,7 @@ async def refresh(request: Request, user: Curator) -> Response:
     context["callbacks"] = None
     try:
         with saved_upload(form.get("file"), (".csv", ".xlsx", ".json")) as path:
-            context.update(_refresh(state, path, apply, user))
+            context.update(await run_in_threadpool(_refresh, state, path, apply, user))
     except CartmatchError as error:
         context["problem"] = str(error)
         return page(request, "refresh.html", 400, **context)

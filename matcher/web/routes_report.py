@@ -9,6 +9,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from matcher.core.catalog import Catalog
@@ -35,7 +36,8 @@ async def report(request: Request, user: Viewer) -> Response:
     try:
         if audience not in AUDIENCES:
             raise CartmatchError(f"report audience '{audience[:20]}': use family or mdt")
-        pdf = _pdf(form, state_of(request).catalog(), audience, lang)
+        catalog = await run_in_threadpool(state_of(request).catalog)
+        pdf = await run_in_threadpool(_pdf, form, catalog, audience, lang)
     except CartmatchError as error:
         return page(request, "error.html", 400, user=user, message=str(error))
     name = f"cartmatch-{audience}-{lang}.pdf"
