@@ -51,15 +51,6 @@ def create_app(
 ) -> Any:
     """The ASGI app over the database at `db_path` (built from the bundle when new), matching
     in `match_workers` processes (0: on a thread of this one)."""
-    from matcher.web import (
-        routes_auth,
-        routes_bulk,
-        routes_cases,
-        routes_catalog,
-        routes_match,
-        routes_report,
-    )
-
     state = WebState(db_path, secure_cookies=secure_cookies)
     if warm:
         state.warm()
@@ -90,12 +81,25 @@ def create_app(
         same_site="lax",
         https_only=secure_cookies,
     )
+    _routes(app)
+    _handlers(app)
+    return AccessLog(BodyLimit(app))
+
+
+def _routes(app: FastAPI) -> None:
+    from matcher.web import (
+        routes_auth,
+        routes_bulk,
+        routes_cases,
+        routes_catalog,
+        routes_match,
+        routes_report,
+    )
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     routers = (routes_auth, routes_match, routes_report, routes_cases, routes_catalog, routes_bulk)
     for module in routers:
         app.include_router(module.router)
-    _handlers(app)
-    return AccessLog(BodyLimit(app))
 
 
 def _handlers(app: FastAPI) -> None:
