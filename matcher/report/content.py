@@ -18,7 +18,7 @@ from matcher.core.catalog import Catalog
 from matcher.core.engine import MatchResult, Option
 from matcher.model.verdict import Outcome, Status
 from matcher.render.match import given_value, option_notes
-from matcher.report.costs import chart_rows, option_cost
+from matcher.report.costs import chart_rows, option_cost, what_adds
 from matcher.report.refs import SourceList, entry_sites, shown_sources
 from matcher.report.words import Words
 
@@ -122,6 +122,8 @@ def build_report(result: MatchResult, catalog: Catalog, request: ReportRequest) 
         "checks": merged_checks(options),
         "left_out": left_out(result, catalog, words),
         "chart": chart_rows(options, words, request.currency),
+        "adds": what_adds(options, words, request.currency),
+        "insurance": same_text(options, lambda o: " ".join(o["cost"]["insurance"])),
         "sites": entry_sites(shown, catalog, words),
         "sources": sources.listed(words),
     }
@@ -307,6 +309,14 @@ def merged_asks(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for ask in option["missing"]:
             asks.setdefault(ask, []).append(f"{option['number']}. {option['short_name']}")
     return [{"ask": ask, "decides": decides} for ask, decides in asks.items()]
+
+
+def same_text(options: list[dict[str, Any]], text_of: Any) -> list[dict[str, Any]]:
+    """Options that share a text (insurance, say) listed once with their numbers."""
+    groups: dict[str, list[int]] = {}
+    for option in options:
+        groups.setdefault(text_of(option), []).append(option["number"])
+    return [{"text": text, "options": numbers} for text, numbers in groups.items()]
 
 
 def merged_checks(options: list[dict[str, Any]]) -> list[dict[str, Any]]:

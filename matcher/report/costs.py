@@ -71,6 +71,26 @@ def money(item: dict[str, Any], words: Words, currency: str) -> str:
     return f"{cny} ({usd})"
 
 
+def what_adds(options: list[dict[str, Any]], words: Words, currency: str) -> list[dict[str, Any]]:
+    """What each scenario adds to the usual range, said once for all the options it adds the
+    same to (the family report; the MDT report gives each option's scenario totals)."""
+    groups: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
+    for option in options:
+        cost = option["cost_raw"]
+        if cost.get("low") is None:
+            continue
+        lines = []
+        for scenario in cost.get("scenarios", []):
+            adds = {k: scenario[k] - cost[k] for k in ("low", "high", "usd_low", "usd_high")}
+            if adds["high"] > 0:
+                label = words(SCENARIOS.get(scenario["name"], scenario["label"]))
+                lines.append((label, money(adds, words, currency)))
+        if lines:
+            group = groups.setdefault(tuple(lines), {"options": [], "lines": lines})
+            group["options"].append(option["number"])
+    return list(groups.values())
+
+
 def us_money(us: dict[str, Any], words: Words, currency: str, fx: float | None) -> str | None:
     """The US reference pathway: in USD, with CNY alongside at the model rate."""
     if us.get("usd_low") is None:

@@ -83,7 +83,7 @@ def _site(record: dict[str, Any], words: Words) -> dict[str, Any]:
     return {
         "name": name or record["name"],
         "other_name": record["name"] if name else record.get("name_zh"),
-        "city": ", ".join(p for p in (record.get("city"), record.get("province")) if p),
+        "city": ", ".join(_unique(record.get("city"), record.get("province"))),
         "role": words(ROLES.get(record.get("role") or "", "site")),
         "status": _status(record, words),
         "international": words({True: "yes", False: "no"}.get(service, "unknown")),
@@ -96,6 +96,11 @@ def _site(record: dict[str, Any], words: Words) -> dict[str, Any]:
             for c in record.get("contacts", [])
         ],
     }
+
+
+def _unique(*names: str | None) -> list[str]:
+    """Names once each, in order: 'Beijing' for Beijing, Beijing."""
+    return list(dict.fromkeys(n for n in names if n))
 
 
 def _status(record: dict[str, Any], words: Words) -> str:
