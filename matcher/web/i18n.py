@@ -1,7 +1,8 @@
-"""The app's words in English and Chinese (messages/*.yaml), and the language of a request.
+"""The app's words in English and Chinese, and the language of a request.
 
-The reports' message catalogue (issue #15) can take these keys over; until then this small
-catalogue holds the web app's own words.
+messages/en.yaml names every word by key. In Chinese a key comes from messages/zh.yaml, else
+from the reports' reviewed catalogue (`matcher.report.words`, keyed by the English text), so
+the app and the reports say a thing the same way.
 """
 
 from __future__ import annotations
@@ -13,15 +14,26 @@ from typing import Any
 
 import yaml
 
+from matcher.report.words import Words
+
 LANGUAGES = ("en", "zh")
 MESSAGES = Path(__file__).parent / "messages"
 
 
 @cache
 def messages(lang: str) -> Mapping[str, str]:
-    """The words of one language; a key it lacks falls back to English."""
+    """The words of one language: its own file, then the reports' catalogue, then English."""
     english = _read("en")
-    return english if lang == "en" else {**english, **_read(lang)}
+    if lang == "en":
+        return english
+    own, reports = _read(lang), Words.of(lang).catalogue
+    return {key: own.get(key) or reports.get(text) or text for key, text in english.items()}
+
+
+def untranslated(lang: str) -> list[str]:
+    """Keys that neither the language's file nor the reports' catalogue translates."""
+    own, reports = _read(lang), Words.of(lang).catalogue
+    return [k for k, text in _read("en").items() if k not in own and text not in reports]
 
 
 def _read(lang: str) -> dict[str, str]:
