@@ -72,10 +72,17 @@ def recheck(
         for floor in floors:
             more = records.touched_after(conn, floor)
             touched = None if more is None or touched is None else touched | more
-        rows = records.to_recheck(conn, refresh) if touched is None or touched else []
+        marks = None if touched is None else _marks(touched)
+        rows = records.to_recheck(conn, refresh, marks) if touched is None or touched else []
     done = Recheck(refresh, entries=None if touched is None else sorted(touched))
     if rows:
-        _screen_cases(done, rows, catalog, today, touched, progress)
+        newly = _screen_cases(done, rows, catalog, today, touched, progress)
+        if newly:  # cases with a first option on a touched entry: the rest of theirs too
+            with reading(db_path) as conn:
+                seen = records.seen_of(conn, list(newly))
+            for case_id, options in newly.items():
+                before = json.loads(seen[case_id])
+                done.changed[case_id] = _canonical({**before, **options})
     if floors:
         with writing(db_path) as db:
             records.record_checks(db.conn, done.changed, done.unreadable, refresh, by)
@@ -90,12 +97,12 @@ def _screen_cases(
     today: date,
     touched: set[str] | None,
     progress: Progress | None,
-) -> None:
-    """Screen the cases in chunks (each with its run's include_all) and keep the changes."""
+) -> dict[int, dict[str, Any]]:
+    """Screen the cases in chunks (each with its run's include_all) and keep the changes;
+    returns the options on touched entries of the cases that had none there before (their
+    other options were not read)."""
     scope = catalog if touched is None else _only(catalog, touched)
-    # A touched entry's options in a case's JSON start so ('"entry_id/'): a case with none
-    # and no option now needs no parsing.
-    marks = None if touched is None else tuple(f'"{entry_id}/' for entry_id in touched)
+    newly: dict[int, dict[str, Any]] = {}
     for include_all in (False, True):
         group = [row for row in rows if bool(row[1]) is include_all]
         for at in range(0, len(group), CHUNK_CASES):
@@ -105,9 +112,11 @@ def _screen_cases(
                 if n in errors:
                     done.unreadable[case_id] = errors[n]
                     continue
-                if n not in now and marks and not any(m in seen for m in marks):
-                    continue  # no option on a touched entry, before or now: unchanged
-                before = json.loads(seen or "{}")
+                if seen is None:  # no option on a touched entry before (read in SQL)
+                    if n in now:
+                        newly[case_id] = now[n]
+                    continue
+                before = json.loads(seen)
                 kept = {} if touched is None else _untouched(before, touched)
                 after = {**kept, **now.get(n, {})}
                 if after != before:
@@ -115,6 +124,12 @@ def _screen_cases(
             done.checked += len(chunk)
             if progress is not None:
                 progress(done.checked, len(rows))
+    return newly
+
+
+def _marks(touched: set[str]) -> tuple[str, ...]:
+    """How a touched entry's options start in a case's JSON ('"entry_id/')."""
+    return tuple(f'"{entry_id}/' for entry_id in sorted(touched))
 
 
 def _only(catalog: Catalog, touched: set[str]) -> Catalog:

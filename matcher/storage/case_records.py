@@ -62,6 +62,11 @@ def save_cases(
         [(*r, at, r[6], at, refresh, at, by, at) for r in records],
     )
     conn.executemany(
+        "INSERT INTO case_checks (case_id, refresh_id) SELECT id, ? FROM cases WHERE key = ? "
+        "ON CONFLICT(case_id) DO UPDATE SET refresh_id = excluded.refresh_id",
+        [(refresh, r[0]) for r in records],
+    )
+    conn.executemany(
         "INSERT INTO case_events (case_id, at, by, kind, text, refresh_id) "
         "SELECT id, ?, ?, 'saved', ?, ? FROM cases WHERE key = ?",
         [(at, by, f"{source}: run {r[2]}, row {r[3]}", refresh, r[0]) for r in records],
@@ -104,9 +109,11 @@ def needs_sync(conn: sqlite3.Connection) -> bool:
     return bool(rows != saved)
 
 
+#: Open cases (c) not yet checked (k) against a refresh.
 _STALE = (
-    f"status IN ({', '.join('?' * len(OPEN_STATUSES))}) "
-    "AND (seen_refresh IS NULL OR seen_refresh < ?)"
+    "cases c JOIN case_checks k ON k.case_id = c.id "
+    f"WHERE c.status IN ({', '.join('?' * len(OPEN_STATUSES))}) "
+    "AND (k.refresh_id IS NULL OR k.refresh_id < ?)"
 )
 
 
@@ -114,7 +121,7 @@ def floors(conn: sqlite3.Connection, refresh: int | None) -> set[int | None]:
     """The refreshes the open cases not yet checked against `refresh` were last checked
     against (None: never)."""
     rows = conn.execute(
-        f"SELECT DISTINCT seen_refresh FROM cases WHERE {_STALE}", [*OPEN_STATUSES, _id(refresh)]
+        f"SELECT DISTINCT k.refresh_id FROM {_STALE}", [*OPEN_STATUSES, _id(refresh)]
     )
     return {floor for (floor,) in rows.fetchall()}
 
@@ -123,16 +130,35 @@ def _id(refresh: int | None) -> int:
     return refresh if refresh is not None else 1 << 62
 
 
-def to_recheck(conn: sqlite3.Connection, refresh: int | None) -> list[tuple[Any, ...]]:
+def to_recheck(
+    conn: sqlite3.Connection, refresh: int | None, marks: Sequence[str] | None = None
+) -> list[tuple[Any, ...]]:
     """Open cases not yet checked against `refresh`: (id, include_all, profile JSON, seen
-    JSON, seen_refresh), by case number."""
+    JSON, seen_refresh), by case number. With `marks`, seen is read only when it holds one of
+    them (else None): most cases have no option on the entries a refresh touched."""
+    seen = "c.seen"
+    if marks is not None:
+        seen = f"CASE WHEN {' OR '.join(['instr(c.seen, ?) > 0'] * len(marks))} THEN c.seen END"
     return conn.execute(
-        "SELECT c.id, c.include_all, r.profile, c.seen, c.seen_refresh FROM cases c "
+        f"SELECT c.id, c.include_all, r.profile, {seen}, k.refresh_id FROM cases c "
+        "JOIN case_checks k ON k.case_id = c.id "
         "JOIN screening_referrals r ON r.run_id = c.run_id AND r.row_number = c.row_number "
         f"WHERE c.status IN ({', '.join('?' * len(OPEN_STATUSES))}) "
-        "AND (c.seen_refresh IS NULL OR c.seen_refresh < ?) ORDER BY c.id",
-        [*OPEN_STATUSES, _id(refresh)],
+        "AND (k.refresh_id IS NULL OR k.refresh_id < ?) ORDER BY c.id",
+        [*(marks or ()), *OPEN_STATUSES, _id(refresh)],
     ).fetchall()
+
+
+def seen_of(conn: sqlite3.Connection, case_ids: Sequence[int]) -> dict[int, str]:
+    """The options last seen of these cases (JSON)."""
+    out: dict[int, str] = {}
+    for at in range(0, len(case_ids), 500):
+        part = list(case_ids[at : at + 500])
+        rows = conn.execute(
+            f"SELECT id, seen FROM cases WHERE id IN ({', '.join('?' * len(part))})", part
+        )
+        out.update(rows.fetchall())
+    return out
 
 
 def touched_after(conn: sqlite3.Connection, refresh: int | None) -> set[str] | None:
@@ -173,7 +199,8 @@ def record_checks(
     conn.execute("DELETE FROM unread")
     conn.executemany("INSERT OR IGNORE INTO unread VALUES (?)", [(c,) for c in unreadable])
     conn.execute(
-        f"UPDATE cases SET seen_refresh = ? WHERE {_STALE} AND id NOT IN (SELECT id FROM unread)",
+        "UPDATE case_checks SET refresh_id = ? WHERE case_id IN (SELECT c.id FROM "
+        f"{_STALE}) AND case_id NOT IN (SELECT id FROM unread)",
         [refresh, *OPEN_STATUSES, _id(refresh)],
     )
 
@@ -196,7 +223,7 @@ def delete_cases(conn: sqlite3.Connection, case_ids: Sequence[int]) -> int:
         "DELETE FROM screening_referrals AS r WHERE r.referral_id IS NULL AND "
         f"{KEY_SQL} IN (SELECT key FROM cases WHERE id IN (SELECT id FROM gone))"
     )
-    for table in ("case_events", "case_matches"):
+    for table in ("case_events", "case_matches", "case_checks"):
         conn.execute(f"DELETE FROM {table} WHERE case_id IN (SELECT id FROM gone)")
     count = conn.execute("DELETE FROM cases WHERE id IN (SELECT id FROM gone)").rowcount
     conn.execute("DELETE FROM gone")
@@ -236,6 +263,7 @@ __all__ = [
     "needs_sync",
     "record_checks",
     "save_cases",
+    "seen_of",
     "sync",
     "to_recheck",
     "touched_after",

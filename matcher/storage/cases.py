@@ -142,6 +142,12 @@ _COLUMNS = (
 KEY_SQL = "coalesce(r.referral_id, 'run ' || r.run_id || ' row ' || r.row_number)"
 
 
+#: The columns read, with the refresh a case was last checked against from its own table.
+_SELECT = _COLUMNS.replace(
+    "seen_refresh", "(SELECT refresh_id FROM case_checks k WHERE k.case_id = cases.id)"
+)
+
+
 def snapshot(text: str | None) -> dict[str, OptionState]:
     """Options as stored: "entry/indication" -> [status, enrolment, cost low, cost high]
     (status only for a referral saved before cases existed)."""
@@ -184,13 +190,13 @@ class CaseStore:
 
     def get(self, ref: str | int) -> Case:
         """A case by its referral id (its key) or its case number."""
-        row = self.conn.execute(f"SELECT {_COLUMNS} FROM cases WHERE key = ?", [str(ref)])
+        row = self.conn.execute(f"SELECT {_SELECT} FROM cases WHERE key = ?", [str(ref)])
         found = row.fetchone()
         if found is None and str(ref).strip().lstrip("#").isdigit():
             number = int(str(ref).strip().lstrip("#"))
             if number < 1 << 63:
                 found = self.conn.execute(
-                    f"SELECT {_COLUMNS} FROM cases WHERE id = ?", [number]
+                    f"SELECT {_SELECT} FROM cases WHERE id = ?", [number]
                 ).fetchone()
         if found is None:
             raise NotFoundError(
@@ -221,7 +227,7 @@ class CaseStore:
             where.append("changed_at >= ?")
             args.append(changed_since)
         rows = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM cases WHERE {' AND '.join(where)} ORDER BY id", args
+            f"SELECT {_SELECT} FROM cases WHERE {' AND '.join(where)} ORDER BY id", args
         )
         return [_case(row) for row in rows.fetchall()]
 

@@ -82,6 +82,7 @@ KNOWN_MIGRATIONS = (
     "m003_registry_records",
     "m004_users",
     "m005_cases",
+    "m006_case_checks",
 )
 
 

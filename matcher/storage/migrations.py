@@ -217,3 +217,19 @@ def m005_cases(db: sqlite_utils.Database) -> None:
     )
     db["case_matches"].create_index(["case_id"])
     db["screening_referrals"].create_index(["referral_id"])
+
+
+@migrations()
+def m006_case_checks(db: sqlite_utils.Database) -> None:
+    """The refresh each case was last checked against, in a narrow table of its own.
+
+    A re-check marks every open case as checked against the current refresh; kept on the case
+    row (`cases.seen_refresh`, now the refresh at saving) that rewrote every case (100,000 of
+    them: about 100 MB written), here it is a small write.
+    """
+    db["case_checks"].create(
+        {"case_id": int, "refresh_id": int},
+        pk="case_id",
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+    db.execute("INSERT INTO case_checks (case_id, refresh_id) SELECT id, seen_refresh FROM cases")
