@@ -75,20 +75,25 @@ def case_text(case: Any, events: list[Any], matches: list[dict[str, Any]]) -> st
     lines += [f"    {key} ({state.status})" for key, state in sorted(case.seen.items())]
     lines.append(f"  last told {case.told_at or '-'}: {len(case.told)} option(s)")
     lines.append("  history:")
-    for event in events:
-        what = {
-            "status": f"status {event.from_status} -> {event.to_status}",
-            "note": f"note: {event.text}",
-            "notified": "family told the options as they were then",
-            "saved": f"saved ({event.text})",
-        }.get(event.kind, event.kind)
-        lines.append(f"    {event.at}  {event.by or '-'}  {what}")
-    for match in matches:
-        refresh = f"refresh {match['refresh_id']}" if match["refresh_id"] else "-"
-        lines.append(
-            f"    {match['at']}  {match['source']} ({refresh}): {len(match['options'])} option(s)"
-        )
+    history = [(e.at, 0, _event_text(e), e.by) for e in events]
+    history += [(m["at"], 1, _match_text(m), m.get("by")) for m in matches]
+    for at, _, what, by in sorted(history, key=lambda item: item[:2]):
+        lines.append(f"    {at}  {by or '-'}  {what}")
     return "\n".join(lines)
+
+
+def _event_text(event: Any) -> str:
+    return {
+        "status": f"status {event.from_status} -> {event.to_status}",
+        "note": f"note: {event.text}",
+        "notified": "family told the options as they were then",
+        "saved": f"saved ({event.text})",
+    }.get(event.kind, event.kind)
+
+
+def _match_text(match: dict[str, Any]) -> str:
+    refresh = f"refresh {match['refresh_id']}" if match["refresh_id"] else "-"
+    return f"{match['source']} ({refresh}): {len(match['options'])} option(s)"
 
 
 __all__ = ["case_text", "cases_text", "recheck_text"]

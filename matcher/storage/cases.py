@@ -152,7 +152,18 @@ def snapshot(text: str | None) -> dict[str, OptionState]:
     """Options as stored: "entry/indication" -> [status, enrolment, cost low, cost high]
     (status only for a referral saved before cases existed)."""
     stored = json.loads(text or "{}").items()
-    return {k: OptionState(**dict(zip(_STATE, v, strict=False))) for k, v in stored}
+    return {k: OptionState(**dict(zip(_STATE, listed(v), strict=False))) for k, v in stored}
+
+
+def listed(state: Any) -> list[Any]:
+    """A stored option as a list (an object, as the first builds of this day wrote it, too)."""
+    if isinstance(state, dict):
+        return [state[name] for name in _STATE if name in state]
+    return list(state)
+
+
+def listed_all(options: dict[str, Any]) -> dict[str, list[Any]]:
+    return {key: listed(state) for key, state in options.items()}
 
 
 _STATE = ("status", "enrolment", "cost_low_cny", "cost_high_cny")
@@ -242,13 +253,13 @@ class CaseStore:
     def matches(self, case_id: int) -> list[dict[str, Any]]:
         """The case's history of matches: each result that differed from the one before."""
         rows = self.conn.execute(
-            "SELECT at, refresh_id, source, options FROM case_matches WHERE case_id = ? "
+            "SELECT at, by, refresh_id, source, options FROM case_matches WHERE case_id = ? "
             "ORDER BY id",
             [case_id],
         )
         return [
-            {"at": at, "refresh_id": rid, "source": source, "options": snapshot(options)}
-            for at, rid, source, options in rows.fetchall()
+            {"at": at, "by": by, "refresh_id": rid, "source": source, "options": snapshot(text)}
+            for at, by, rid, source, text in rows.fetchall()
         ]
 
     def profile(self, case: Case) -> dict[str, Any]:
@@ -290,8 +301,8 @@ class CaseStore:
         return [
             Pending(
                 *row[:4],
-                json.loads(row[4]),
-                json.loads(row[5]),
+                listed_all(json.loads(row[4])),
+                listed_all(json.loads(row[5])),
                 *row[6:8],
                 json.loads(row[8] or "{}"),
             )
