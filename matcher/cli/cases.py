@@ -11,12 +11,16 @@ import click
 from matcher.cli import DATE, App, cli, pass_app
 
 
-def _by_option(func: Any) -> Any:
-    from matcher.storage.cases import current_user
+def _os_user() -> str:
+    from matcher.storage.cases import current_user  # not at import: every command pays it
 
+    return current_user()
+
+
+def _by_option(func: Any) -> Any:
     return click.option(
         "--by",
-        default=current_user,
+        default=_os_user,
         show_default="your user name",
         help="Who is making the change (recorded with it).",
     )(func)
@@ -29,14 +33,12 @@ def _format_option(func: Any) -> Any:
 
 
 def _filters(func: Any) -> Any:
-    from matcher.storage.cases import CASE_STATUSES
-
     options = (
         click.option(
             "--status",
             multiple=True,
-            type=click.Choice(CASE_STATUSES),
-            help="Only cases with this status (repeatable).",
+            help="Only cases with this status (repeatable): new, records_requested, "
+            "under_review, options_sent, contacted, enrolled, declined, not_eligible, closed.",
         ),
         click.option("--entry", help="Only cases with an option now on this entry (axi-cel)."),
         click.option(
