@@ -1,30 +1,35 @@
 """cases: the re-check of saved cases after a catalog change, beside the bulk screen.
 
 For each size (10,000 and 100,000 synthetic referrals, the `screen` benchmark's generator; no
-real patient data): the referrals are screened and saved as cases (`run_screen`), then timed
-in this process, each with a catalog opened afresh (no warm caches):
+real patient data), each step is a `cartmatch` command in its own process, as a coordinator
+runs it (cold: nothing cached from another step):
 
-- bulk screen: `screen_frame` over the same referrals, the reference;
-- re-check after a refresh that cuts axi-cel's list price and closes one trial (the cases
-  re-checked against those two entries);
-- re-check after a refresh that changes no entry (re-checks none);
-- re-check of every case against every entry (the worst case: a bundle sync);
+- `screen` with the run saved (the cases made), and `screen --no-save`: the bulk screen of the
+  same referrals, the reference;
+- `catalog refresh --apply` of a sheet that cuts axi-cel's list price and closes one trial:
+  the re-check of the cases against those two entries (its own time, from the command's
+  JSON), the whole command, and how many families are to be called back;
+- the same sheet again: no entry changes, so no case is re-checked;
+- `cases callbacks` after every case is marked never checked (as after a bundle sync): every
+  case re-checked against every entry, and the list written;
 
-with the ratio of each re-check to the bulk screen. Wall times on a shared machine stretch
-with its load, so each step also prints the CPU time it took.
+with the ratio of each re-check to the bulk screen.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
-TODAY = date(2026, 11, 23)  # the screen benchmark's reference date
+BIN = Path(sys.executable).parent
+TODAY = "2026-11-23"  # the screen benchmark's reference date
 SIZES = (10_000, 100_000)
 CHANGE = (
     "id,list_price_cny,status,source,as_of\n"
@@ -33,79 +38,54 @@ CHANGE = (
 )
 
 
-def _refresh(db: Path, sheet: Path) -> None:
-    from matcher.curation.bundle import open_catalog
-    from matcher.curation.refresh import apply_plan, plan_refresh
-
-    apply_plan(plan_refresh([sheet], open_catalog(db), today=TODAY), db)
-
-
-def _recheck(db: Path) -> tuple[float, float, int, int]:
-    """Seconds of the re-check, seconds with the call-back list, cases re-checked, families
-    to call back."""
-    from matcher.curation.bundle import open_catalog
-    from matcher.curation.callbacks import after_change
-
-    catalog = open_catalog(db)
-    start, cpu = time.perf_counter(), time.process_time()
-    report = after_change(db, catalog, TODAY, by="bench")
-    total = time.perf_counter() - start
-    print(f"    (re-check and list: {time.process_time() - cpu:.2f} s of CPU in this process)")
-    return report["seconds"], total, report["checked"], len(report["changed"])
-
-
-def _bulk_screen(source: Path, db: Path) -> float:
-    import pandas as pd
-
-    from matcher.bulk.screening import screen_frame
-    from matcher.curation.bundle import open_catalog
-
-    frame = pd.read_csv(source, dtype=str, keep_default_na=False)
-    frame.index = pd.RangeIndex(2, len(frame) + 2)
-    catalog = open_catalog(db)
-    start, cpu = time.perf_counter(), time.process_time()
-    screen_frame(frame, catalog, TODAY)
-    print(f"    (bulk screen: {time.process_time() - cpu:.2f} s of CPU in this process)")
-    return time.perf_counter() - start
+def _run(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(
+        [str(BIN / "cartmatch"), *args], env=env, capture_output=True, text=True, check=True
+    )
+    return time.perf_counter() - start, done.stdout
 
 
 def one_size(n: int, tmp: Path) -> None:
     from bench import synthetic_referrals  # here: bench.py imports this module
 
-    from matcher.bulk.run import Settings, run_screen
-    from matcher.curation.bundle import open_catalog
-
-    source, db = tmp / f"referrals-{n}.csv", tmp / f"cases-{n}.db"
+    source, db, sheet = tmp / f"referrals-{n}.csv", tmp / f"cases-{n}.db", tmp / "change.csv"
     synthetic_referrals(source, n)
-    run_screen(source, tmp / f"out-{n}.csv", tmp / f"err-{n}.csv", open_catalog(db),
-               Settings(today=TODAY), db_path=db)  # fmt: skip
-    bulk = _bulk_screen(source, db)
-    sheet = tmp / "change.csv"
     sheet.write_text(CHANGE, encoding="utf-8")
-    _refresh(db, sheet)
-    touched = _recheck(db)
-    _refresh(db, sheet)  # the same values again: no entry changes
-    nothing = _recheck(db)
+    env = {**os.environ, "CARTMATCH_DB": str(db)}
+    _run(["catalog", "validate"], env)  # builds the database: not measured
+    saved, _ = _run(["screen", str(source), "-o", str(tmp / "saved.csv"), "--today", TODAY], env)
+    bulk, _ = _run(["screen", str(source), "-o", str(tmp / "bulk.csv"), "--no-save",
+                    "--today", TODAY], env)  # fmt: skip
+    refresh = ["catalog", "refresh", str(sheet), "--apply", "--today", TODAY, "--format", "json"]
+    wall, out = _run(refresh, env)
+    touched = json.loads(out)["referrals"]
+    again, out = _run(refresh, env)
+    nothing = json.loads(out)["referrals"]
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE cases SET seen_refresh = NULL")  # as after a bundle sync
-    every = _recheck(db)
-    print(f"cases: {n:,} saved referrals")
-    print(f"  bulk screen (screen_frame)        {bulk:7.2f} s")
-    for label, (seconds, total, checked, calls) in (
-        ("re-check, 2 entries changed", touched),
-        ("re-check, no entry changed", nothing),
-        ("re-check, every entry", every),
+        conn.execute("UPDATE case_checks SET refresh_id = NULL")  # as after a bundle sync
+    every, _ = _run(["cases", "callbacks", "--today", TODAY, "-o", str(tmp / "calls.csv")], env)
+    print(f"cases: {n:,} saved referrals (each step a command in its own process)")
+    print(f"  screen, run saved as cases        {saved:7.2f} s")
+    print(f"  bulk screen (screen --no-save)    {bulk:7.2f} s   the reference")
+    for label, seconds, report, whole in (
+        ("re-check, 2 entries changed", touched["seconds"], touched, wall),
+        ("re-check, no entry changed", nothing["seconds"], nothing, again),
     ):
         print(
-            f"  {label:<32} {seconds:7.2f} s  ratio {seconds / bulk:5.2f}  "
-            f"({checked:,} re-checked; with the list of {calls:,} to call back {total:.2f} s)"
+            f"  {label:<33} {seconds:7.2f} s   ratio {seconds / bulk:5.2f}  "
+            f"({report['checked']:,} re-checked, {len(report['changed']):,} to call back; "
+            f"the whole refresh command {whole:.2f} s)"
         )
+    print(
+        f"  re-check, every entry, and list {every:7.2f} s   ratio {every / bulk:5.2f}  "
+        "(cases callbacks after a bundle sync)"
+    )
 
 
 def cases(args: argparse.Namespace) -> None:
     sizes = args.sizes or SIZES
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["CARTMATCH_DB"] = str(Path(tmp) / "unused.db")
         for n in sizes:
             one_size(n, Path(tmp))
 
