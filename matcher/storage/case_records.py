@@ -190,10 +190,10 @@ def record_checks(
         "UPDATE cases SET seen = ?, seen_at = ?, changed_at = ?, changed_refresh = ? WHERE id = ?",
         [(seen, at, at, refresh, case_id) for case_id, seen in changed.items()],
     )
-    conn.executemany(
+    conn.executemany(  # a case deleted while it was re-checked gets no history row
         "INSERT INTO case_matches (case_id, at, by, refresh_id, source, options) "
-        "VALUES (?, ?, ?, ?, 'recheck', ?)",
-        [(case_id, at, by, refresh, seen) for case_id, seen in changed.items()],
+        "SELECT id, ?, ?, ?, 'recheck', ? FROM cases WHERE id = ?",
+        [(at, by, refresh, seen, case_id) for case_id, seen in changed.items()],
     )
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS unread (id INTEGER PRIMARY KEY)")
     conn.execute("DELETE FROM unread")
