@@ -10,6 +10,7 @@ from pydantic import Field
 from matcher.core.entry import Entry, Indication
 from matcher.core.places import PlaceIndex
 from matcher.core.safety import SafetyLayer, cohort_criteria
+from matcher.criteria.node import union
 from matcher.model.base import Frozen
 from matcher.model.cost_model import CostModel
 from matcher.model.facts import Freshness
@@ -55,6 +56,7 @@ class Catalog:
         self.version = version
         self.by_id = {e.id: e for e in self.entries}
         self._criteria: dict[tuple[str, str], list[Any]] = {}
+        self._reads: dict[tuple[str, str], frozenset[str]] = {}
 
     @cached_property
     def lexicon(self) -> Lexicon:
@@ -73,6 +75,13 @@ class Catalog:
                 entry, indication, self.rules.safety, self.lexicon.is_within
             )
         return self._criteria[key]
+
+    def reads(self, entry: Entry, indication: Indication) -> frozenset[str]:
+        """Every input a cohort's criteria read (made once per cohort)."""
+        key = (entry.id, indication.id)
+        if key not in self._reads:
+            self._reads[key] = frozenset(union(c.reads() for c in self.criteria(entry, indication)))
+        return self._reads[key]
 
     def entry(self, entry_id: str) -> Entry | None:
         return self.by_id.get(entry_id.strip().casefold())

@@ -15,7 +15,7 @@ from matcher.core.costs import estimate
 from matcher.core.entry import Entry, Indication
 from matcher.core.freshness import option_note
 from matcher.core.places import Place, at_place
-from matcher.criteria import Context, union
+from matcher.criteria import Context
 from matcher.criteria.node import safety_inputs
 from matcher.model.facts import CLOSED_STATUSES, OPEN_STATUSES
 from matcher.model.patient import Patient
@@ -32,7 +32,8 @@ class Option:
     status: Status
     verdicts: list[Verdict]
     missing: list[str]
-    cost: CostEstimate
+    cost: CostEstimate | None
+    """None only before the option is priced (`judged`); every option `match` returns has it."""
     enrolment: str
     notes: list[str]
     tier: tuple[int | str, ...] = ()
@@ -130,23 +131,49 @@ def evaluate_option(
     patient: Patient, entry: Entry, indication: Indication, catalog: Catalog, fx: float | None
 ) -> Option:
     """Every criterion of one cohort, the roll-up, the cost and the notes; not yet ranked."""
+    return priced(judged(patient, entry, indication, catalog), patient, catalog, fx)
+
+
+def judged(
+    patient: Patient,
+    entry: Entry,
+    indication: Indication,
+    catalog: Catalog,
+    *,
+    whole: bool = True,
+) -> Option:
+    """Every criterion of one cohort and the roll-up: what decides whether it is shown. Not
+    yet priced (`priced`): `match` prices only the options it shows, since the cost estimate
+    is most of the work and a hidden option's cost is never read. Not `whole`: evaluation
+    stops at the first criterion that fails for good (the option is then ineligible whatever
+    the others say, and is hidden unless --all asks for every option in full)."""
     ctx = Context(patient=patient, lexicon=catalog.lexicon)
     criteria = catalog.criteria(entry, indication)
-    verdicts = [criterion.evaluate(ctx) for criterion in criteria]
-    cost = estimate(entry, indication, patient, catalog.rules.costs, fx=fx)
-    read = set(union(c.reads() for c in criteria))
+    verdicts = []
+    for criterion in criteria:
+        verdicts.append(verdict := criterion.evaluate(ctx))
+        if not whole and verdict.outcome is Outcome.NOT_MET and not verdict.recoverable:
+            break
+    read = catalog.reads(entry, indication)
     return Option(
         entry=entry,
         indication=indication,
         status=roll_up(verdicts),
         verdicts=verdicts,
         missing=missing_data(verdicts),
-        cost=cost,
+        cost=None,
         enrolment=enrolment_state(indication),
-        notes=_notes(entry, indication, patient, cost),
+        notes=[],
         not_considered=[attr for attr in safety_inputs(patient) if attr not in read],
-        fit=disease_fit(criteria, verdicts, patient.indication, catalog.lexicon),
+        fit=disease_fit(criteria[: len(verdicts)], verdicts, patient.indication, catalog.lexicon),
     )
+
+
+def priced(option: Option, patient: Patient, catalog: Catalog, fx: float | None) -> Option:
+    """The option with its cost on its track and the notes that go with it."""
+    cost = estimate(option.entry, option.indication, patient, catalog.rules.costs, fx=fx)
+    notes = _notes(option.entry, option.indication, patient, cost)
+    return replace(option, cost=cost, notes=notes)
 
 
 #: Fit of a cohort whose disease criterion only warns or is unknown: after every exact fit.
@@ -213,7 +240,7 @@ def match(
             no_option=no_option_reason(patient, catalog),
         )
     options = [
-        evaluate_option(patient, entry, indication, catalog, fx)
+        judged(patient, entry, indication, catalog, whole=include_all)
         for entry in catalog.entries
         for indication in entry.indications
     ]
@@ -228,6 +255,7 @@ def match(
         elif there is not None and option.entry.id not in there:
             hidden["no_site_there"] += 1
         else:
+            option = priced(option, patient, catalog, fx)
             shown.append(with_tier(_dated(option, catalog, today), policy))
     shown.sort(key=lambda o: o.tier)
     ranked = [replace(o, rank=n) for n, o in enumerate(shown, start=1)]

@@ -120,30 +120,29 @@ class SafetyCriterion(Node):
     def evaluate(self, ctx: Context) -> Verdict:
         sex = ctx.patient.profile.sex
         if self.sexes and sex is not None and sex not in self.sexes:
-            return replace(
-                self._verdict(Outcome.MET, f"Does not apply (sex {sex}).", pending=True),
-                source=self.source,
+            return self._verdict(
+                Outcome.MET, f"Does not apply (sex {sex}).", pending=True, source=self.source
             )
         inner = self.safety.evaluate(ctx)
-        keys = self.fields or self.safety.reads()
-        silent = keys and not any(is_given(ctx.patient, key) for key in keys)
-        if inner.outcome is Outcome.UNKNOWN and silent:
-            verdict = self._verdict(
-                Outcome.MET,
-                f"Not stated in the referral: confirm {self.confirm} before infusion.",
-                pending=True,
-                ask=self.confirm,
-            )
-        else:
-            verdict = self._verdict(
-                inner.outcome,
-                inner.message,
-                value=inner.value,
-                recoverable=inner.recoverable,
-                ask=inner.ask,
-                pending=inner.pending,
-            )
-        return replace(verdict, source=self.source)
+        if inner.outcome is Outcome.UNKNOWN:
+            keys = self.fields or self.safety.reads()
+            if keys and not any(is_given(ctx.patient, key) for key in keys):
+                return self._verdict(
+                    Outcome.MET,
+                    f"Not stated in the referral: confirm {self.confirm} before infusion.",
+                    pending=True,
+                    ask=self.confirm,
+                    source=self.source,
+                )
+        return self._verdict(
+            inner.outcome,
+            inner.message,
+            value=inner.value,
+            recoverable=inner.recoverable,
+            ask=inner.ask,
+            pending=inner.pending,
+            source=self.source,
+        )
 
 
 class TemplateRef(Node):

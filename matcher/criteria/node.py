@@ -67,6 +67,7 @@ class Node(Frozen):
         recoverable: bool = False,
         ask: str | None = None,
         pending: bool = False,
+        source: str | None = None,
     ) -> Verdict:
         """The verdict with this node's soft, recoverable and ask settings applied."""
         if outcome is Outcome.NOT_MET:
@@ -89,6 +90,7 @@ class Node(Frozen):
             value=value,
             ask=ask,
             pending=pending,
+            source=source,
         )
 
 
