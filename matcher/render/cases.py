@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: Call-backs printed after a refresh; the rest go to a file (`cases callbacks -o`).
+SHOWN = 20
+
 
 def recheck_text(report: dict[str, Any] | None) -> str:
     """What a refresh or rollback means for the families: who to call back, and why."""
@@ -23,14 +26,17 @@ def recheck_text(report: dict[str, Any] | None) -> str:
     if not changed:
         lines.append("No family needs a call-back for this change.")
     else:
+        since = f" --since {report['refresh_id']}" if report.get("refresh_id") else ""
         lines.append(
-            f"{len(changed)} now have a different set of options than their families were "
-            "last told (call these families back; `cartmatch cases callbacks -o calls.csv` "
-            "writes the list with contact columns):"
+            f"{len(changed):,} now have a different set of options than their families were "
+            f"last told (call these families back; `cartmatch cases callbacks{since} -o "
+            "calls.xlsx` writes the list with the contact columns):"
         )
-        for item in changed:
+        for item in changed[:SHOWN]:
             lines.append(f"  {item['referral']} (case {item['case_id']}, {item['status']})")
             lines += [f"    {change}" for change in item["changes"]]
+        if len(changed) > SHOWN:
+            lines.append(f"  ... and {len(changed) - SHOWN:,} more: write the list to a file")
     if report["settled"]:
         lines.append(
             f"{report['settled']} case(s) are back to what their families were last told "
