@@ -13,7 +13,12 @@ PASSWORD_ENV = "CARTMATCH_PASSWORD"
 
 @cli.group("users")
 def users_group() -> None:
-    """Users of the web app (`cartmatch serve`) and their roles."""
+    """Users of the web app (`cartmatch serve`) and their roles.
+
+    \b
+    Example:
+      cartmatch users add mei --role coordinator
+    """
 
 
 def _password() -> str:
@@ -52,7 +57,12 @@ def add(app: App, name: str, role: str) -> None:
 @users_group.command("list")
 @pass_app
 def list_users(app: App) -> None:
-    """The users and their roles."""
+    """The users and their roles.
+
+    \b
+    Example:
+      cartmatch users list
+    """
     from matcher.storage.users import Users
 
     with Users.at(app.path()) as users:
@@ -64,7 +74,13 @@ def list_users(app: App) -> None:
 @click.argument("name")
 @pass_app
 def passwd(app: App, name: str) -> None:
-    """Give a user a new password (their open sessions end)."""
+    """Give a user a new password (their open sessions end); from $CARTMATCH_PASSWORD or asked
+    for twice.
+
+    \b
+    Example:
+      cartmatch users passwd mei
+    """
     from matcher.storage.users import set_password
     from matcher.web.passwords import hash_password
 
