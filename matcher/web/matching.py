@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -35,17 +36,49 @@ def match_result(
     )
 
 
-def match_in_worker(
-    db_path: str, raw: dict[str, Any], include_all: bool, city: str, today: date
-) -> dict[str, Any]:
-    """In a worker process: the match result in its JSON shape (DESIGN section 8)."""
+def report_pdf(
+    catalog: Catalog, raw: dict[str, Any], audience: str, lang: str, today: date
+) -> bytes:
+    """The family or MDT report (issue #15) as PDF bytes: matched with every option (the
+    report counts the ineligible ones too), written in a private folder that is then removed."""
+    from matcher.report.content import ReportRequest, build_report
+    from matcher.report.document import render_html, write_pdf
+    from matcher.web.uploads import private_dir
+
+    result = match_result(catalog, raw, True, "", today)
+    content = build_report(result, catalog, ReportRequest(audience, lang, "CNY", today))
+    folder = private_dir("cartmatch-report-")
+    try:
+        target = folder / "report.pdf"
+        write_pdf(render_html(content), target)
+        return target.read_bytes()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _worker_catalog(db_path: str) -> Catalog:
+    """A worker process's catalog, read again when a refresh changed it."""
     with reading(Path(db_path)) as conn:
         info = meta(conn)
         key = (info.get("catalog_version") or "", info.get("refresh_id") or "")
         if key not in _CATALOG:
             _CATALOG.clear()
             _CATALOG[key] = read_catalog(conn)
-    return match_result(_CATALOG[key], raw, include_all, city, today).as_dict()
+    return _CATALOG[key]
+
+
+def match_in_worker(
+    db_path: str, raw: dict[str, Any], include_all: bool, city: str, today: date
+) -> dict[str, Any]:
+    """In a worker process: the match result in its JSON shape (DESIGN section 8)."""
+    return match_result(_worker_catalog(db_path), raw, include_all, city, today).as_dict()
+
+
+def report_in_worker(
+    db_path: str, raw: dict[str, Any], audience: str, lang: str, today: date
+) -> bytes:
+    """In a worker process: the report's PDF bytes."""
+    return report_pdf(_worker_catalog(db_path), raw, audience, lang, today)
 
 
 def default_workers() -> int:

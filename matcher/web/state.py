@@ -26,7 +26,7 @@ from matcher.storage.catalog_store import read_catalog
 from matcher.storage.db import meta, reading
 from matcher.storage.users import User, Users
 from matcher.web.i18n import language_of, translator
-from matcher.web.matching import match_in_worker, match_result
+from matcher.web.matching import match_in_worker, match_result, report_in_worker, report_pdf
 from matcher.web.security import LoginThrottle, csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -73,6 +73,19 @@ class WebState:
         path = str(self.db_path)
         return await loop.run_in_executor(
             self.matcher, match_in_worker, path, raw, include_all, city, today
+        )
+
+    async def report(self, raw: dict[str, Any], audience: str, lang: str) -> bytes:
+        """One referral's report as PDF bytes, off the event loop (a worker when there is one)."""
+        today = date.today()
+        if self.matcher is None:
+            return await run_in_threadpool(
+                lambda: report_pdf(self.catalog(), raw, audience, lang, today)
+            )
+        loop = asyncio.get_running_loop()
+        path = str(self.db_path)
+        return await loop.run_in_executor(
+            self.matcher, report_in_worker, path, raw, audience, lang, today
         )
 
     def warm(self) -> None:
