@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matcher.bulk import run as bulk_run
+from matcher.bulk import distributed
 from matcher.bulk.writers import Writer
 from matcher.cli import cli
 from matcher.model.cells import FORMULA
@@ -259,7 +259,7 @@ def test_an_encoding_that_is_not_a_text_encoding_is_refused(runner, db_path, tmp
 
 def test_an_unreachable_dask_scheduler_is_one_sentence(runner, db_path, tmp_path, monkeypatch):
     pytest.importorskip("dask.distributed")
-    monkeypatch.setattr(bulk_run, "SCHEDULER_TIMEOUT_S", 1)
+    monkeypatch.setattr(distributed, "SCHEDULER_TIMEOUT_S", 1)
     args = ["--engine", "dask", "--scheduler", "tcp://127.0.0.1:9", "--no-save"]
     result = screen(runner, _good(tmp_path), "-o", tmp_path / "out.csv", *args)
     assert result.exit_code == 1

@@ -5,7 +5,7 @@ rows as they come, and record the run in the database in one transaction (DESIGN
 from __future__ import annotations
 
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
@@ -16,7 +16,6 @@ from typing import Any
 
 from matcher.bulk.frame import (
     DIAGNOSIS_UNRECOGNISED,
-    ERROR_COLUMNS,
     NO_OPTION_STATUSES,
     saved_referrals,
     split_result,
@@ -26,7 +25,7 @@ from matcher.bulk.readers import Chunk, Source, open_source
 from matcher.bulk.screening import EMPTY_ROW, screen_chunk
 from matcher.bulk.table import Table
 from matcher.bulk.wide import Shape
-from matcher.bulk.writers import Writer
+from matcher.bulk.writers import OutputSet, Writer
 from matcher.core.catalog import Catalog
 from matcher.core.places import Place
 from matcher.errors import CartmatchError
@@ -161,7 +160,7 @@ def run_screen(
         runs = None
         if settings.save:
             runs, catalog = _open_run(stack, db_path, summary, catalog)
-        outputs = stack.enter_context(_Outputs(output, shape.columns(), errors))
+        outputs = stack.enter_context(OutputSet(output, shape.columns(), errors))
         results, rejects = outputs.results, outputs.rejects
         chunks = source.chunks(settings.chunk_rows)
         # Files are written on a thread (Arrow's CSV and Parquet writers release the GIL)
@@ -170,9 +169,7 @@ def run_screen(
         writing: Future[None] | None = None
         screened = _screened(chunks, catalog, settings)
         for n, (chunk, (result, profiles)) in enumerate(screened, start=1):
-            shown, bad = split_result(result, chunk.rejected)
-            bad = chunk.located(bad)
-            bad = _named(bad, table)
+            shown, bad = _checked(chunk, result, table)
             if writing is not None:
                 writing.result()
             rows = shape.rows(shown, bad, chunk.carried)
@@ -184,13 +181,17 @@ def run_screen(
                 progress(summary.rows_in, time.perf_counter() - start)
         if writing is not None:
             writing.result()
-        _close(summary, statuses, source.trailing_empty, start)
-        if table is not None:
-            summary.blank_rows, summary.notes = table.blank, _notes(source, table)
+        _close(summary, statuses, source, table, start)
         results.summary = summary.lines()
         if runs is not None:
             runs.finish(summary.run_id, *_saved(summary))
     return summary
+
+
+def _checked(chunk: Chunk, result: Any, table: Table | None) -> tuple[Any, Any]:
+    """(rows to show, rejected rows with where and why) of a screened chunk."""
+    shown, bad = split_result(result, chunk.rejected)
+    return shown, _named(chunk.located(bad), table)
 
 
 def _summary(
@@ -221,8 +222,12 @@ def _distinct_paths(input_path: Path, output: Path, errors: Path) -> None:
         resolved.add(path.resolve())
 
 
-def _close(summary: Summary, statuses: Counter[str], trailing_empty: int, start: float) -> None:
-    summary.trailing_empty = trailing_empty
+def _close(
+    summary: Summary, statuses: Counter[str], source: Source, table: Table | None, start: float
+) -> None:
+    summary.trailing_empty = source.trailing_empty
+    if table is not None:
+        summary.blank_rows, summary.notes = table.blank, _notes(source, table)
     summary.statuses = dict(sorted(statuses.items(), key=lambda kv: _STATUS_ORDER.get(kv[0], 9)))
     if summary.rows_in != summary.screened + summary.rejected:  # pragma: no cover
         raise RuntimeError(f"rows do not add up: {summary.as_dict()}")
@@ -287,49 +292,6 @@ def _count(summary: Summary, statuses: Counter[str], chunk: Chunk, shown: Any, b
     statuses.update({k: v for k, v in options.value_counts().to_dict().items() if v})
 
 
-class _Outputs:
-    """The results and the errors file, written as one set: each to a temporary file, then,
-    when both are finished, moved into place (the results first); on failure both
-    temporaries are removed and neither target is touched."""
-
-    def __init__(self, output: Path, columns: dict[str, str], errors: Path) -> None:
-        self.results = Writer(output, columns, "output")
-        try:
-            self.rejects = Writer(errors, ERROR_COLUMNS, "errors file")
-        except BaseException:
-            self.results.abort()
-            raise
-
-    def __enter__(self) -> _Outputs:
-        return self
-
-    def __exit__(self, kind: Any, error: Any, _: Any) -> None:
-        if kind is None:
-            try:
-                self.results.finish()
-                self.rejects.finish()
-            except OSError as failed:
-                self._abort(failed)
-            except BaseException:
-                self._abort(None)
-                raise
-            self.results.place()
-            self.rejects.place()
-            return
-        self._abort(error if isinstance(error, OSError) else None)
-
-    def _abort(self, error: OSError | None) -> None:
-        """Both temporaries removed; a file-system error becomes one sentence."""
-        self.results.abort()
-        self.rejects.abort()
-        if error is not None:
-            raise CartmatchError(
-                f"the run could not be finished ({error.strerror or error}); neither "
-                f"{self.results.path} nor {self.rejects.path} was written: check the free "
-                "space and that the folder is writable, then run again"
-            ) from None
-
-
 def _open_run(
     stack: ExitStack, db_path: Path | None, summary: Summary, catalog: Catalog
 ) -> tuple[Any, Catalog]:
@@ -372,7 +334,9 @@ def _screened(
 ) -> Iterator[tuple[Chunk, tuple[Any, dict[int, str]]]]:
     """(chunk, (screened frame, saved profiles)) in input order, here or on Dask."""
     if settings.engine == "dask":
-        yield from _on_dask(chunks, catalog, settings)
+        from matcher.bulk.distributed import on_dask
+
+        yield from on_dask(chunks, catalog, settings.scheduler, _options(settings))
         return
     for chunk in chunks:
         yield chunk, screen_chunk(chunk.frame, catalog, **_options(settings))
@@ -386,48 +350,3 @@ def _options(settings: Settings) -> dict[str, Any]:
         "place": settings.place,
         "profiles": settings.save,
     }
-
-
-def _on_dask(
-    chunks: Iterator[Chunk], catalog: Catalog, settings: Settings
-) -> Iterator[tuple[Chunk, tuple[Any, dict[int, str]]]]:
-    """Each chunk a Dask task of screen_chunk; a few in flight, results taken in order."""
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise CartmatchError("--engine dask needs Dask: pip install 'cartmatch[dask]'") from None
-    with ExitStack() as stack:
-        if settings.scheduler:
-            client = stack.enter_context(_client(Client, settings.scheduler))
-        else:
-            cluster = stack.enter_context(LocalCluster(processes=False, dashboard_address=None))
-            client = stack.enter_context(Client(cluster))
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
-        remote = client.scatter(catalog, broadcast=True)
-        window: deque[tuple[Chunk, Any]] = deque()
-        for chunk in chunks:
-            task = client.submit(
-                screen_chunk, chunk.frame, remote, pure=False, **_options(settings)
-            )
-            window.append((chunk, task))
-            if len(window) > 2 * workers:
-                done, future = window.popleft()
-                yield done, future.result()
-        while window:
-            done, future = window.popleft()
-            yield done, future.result()
-
-
-#: Seconds to wait for a Dask scheduler given by address before saying it cannot be reached.
-SCHEDULER_TIMEOUT_S = 10
-
-
-def _client(client: Any, address: str) -> Any:
-    try:
-        return client(address, timeout=SCHEDULER_TIMEOUT_S)
-    except (OSError, TimeoutError, ValueError) as error:
-        raise CartmatchError(
-            f"--scheduler {address}: no Dask scheduler answered within {SCHEDULER_TIMEOUT_S} s "
-            f"({type(error).__name__}); check the address and that the scheduler is running, "
-            "or leave --scheduler out to screen on this machine"
-        ) from None

@@ -183,6 +183,49 @@ class Writer:
             self.tmp.unlink()
 
 
+class OutputSet:
+    """The results and the errors file, written as one set: each to a temporary file, then,
+    when both are finished, moved into place (the results first); on failure both
+    temporaries are removed and neither target is touched."""
+
+    def __init__(self, output: Path, columns: dict[str, str], errors: Path) -> None:
+        self.results = Writer(output, columns, "output")
+        try:
+            self.rejects = Writer(errors, ERROR_COLUMNS, "errors file")
+        except BaseException:
+            self.results.abort()
+            raise
+
+    def __enter__(self) -> OutputSet:
+        return self
+
+    def __exit__(self, kind: Any, error: Any, _: Any) -> None:
+        if kind is None:
+            try:
+                self.results.finish()
+                self.rejects.finish()
+            except OSError as failed:
+                self._abort(failed)
+            except BaseException:
+                self._abort(None)
+                raise
+            self.results.place()
+            self.rejects.place()
+            return
+        self._abort(error if isinstance(error, OSError) else None)
+
+    def _abort(self, error: OSError | None) -> None:
+        """Both temporaries removed; a file-system error becomes one sentence."""
+        self.results.abort()
+        self.rejects.abort()
+        if error is not None:
+            raise CartmatchError(
+                f"the run could not be finished ({error.strerror or error}); neither "
+                f"{self.results.path} nor {self.rejects.path} was written: check the free "
+                "space and that the folder is writable, then run again"
+            ) from None
+
+
 def _sweep(path: Path) -> None:
     """Remove temporaries beside `path` left by a run that was killed (its process is gone):
     they hold patient data."""

@@ -22,7 +22,16 @@ class CartmatchGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CartmatchError as error:
-            raise click.ClickException(str(error)) from error
+            # one line whatever the input held: a line break or an escape code in a field
+            # name, a file name or a value quoted back is shown escaped, never run
+            from matcher.render.match import plain
+
+            one_line = plain(str(error)).translate(_LINE_BREAKS)
+            raise click.ClickException(one_line) from error
+
+
+#: Line breaks an error message quotes back from input, shown as escapes.
+_LINE_BREAKS = str.maketrans({"\n": "\\n", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 #: ISO dates on the command line (--today).

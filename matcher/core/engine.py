@@ -250,10 +250,8 @@ def match(
         hidden["no_site_there"] = 0
     shown = []
     for option in options:
-        if reason := hidden_reason(option.status, option.enrolment, include_all):
+        if reason := _hidden(option, include_all, there):
             hidden[reason] += 1
-        elif there is not None and option.entry.id not in there:
-            hidden["no_site_there"] += 1
         else:
             option = priced(option, patient, catalog, fx)
             shown.append(with_tier(_dated(option, catalog, today), policy))
@@ -269,6 +267,14 @@ def match(
         no_option=None if ranked else _no_option(patient, catalog, place, hidden),
         place=place.label() if place else None,
     )
+
+
+def _hidden(option: Option, include_all: bool, there: set[str] | None) -> str | None:
+    """Why `match` leaves the option out (`hidden_reason`, or no site at the place)."""
+    reason = hidden_reason(option.status, option.enrolment, include_all)
+    if reason is None and there is not None and option.entry.id not in there:
+        return "no_site_there"
+    return reason
 
 
 def _dated(option: Option, catalog: Catalog, today: date | None) -> Option:
