@@ -113,6 +113,8 @@ def over_budget(low: float | None, budget: float | None) -> bool | None:
 
 def _plain(obj: Any) -> Any:
     """Dataclasses, tuples and lists as JSON-ready dicts and lists."""
+    if obj is None or isinstance(obj, str | int | float):  # most values: asked first
+        return obj
     if is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
     if isinstance(obj, list | tuple):
