@@ -176,9 +176,11 @@ def test_one_merged_list_of_what_to_request_says_what_it_decides(written):
     assert all(a["decides"] for a in report["asks"])
 
 
-def test_lupus_report_leads_with_usd(written):
+def test_lupus_report_leads_with_usd_at_the_rate_given(written):
     report, _ = written[("lupus", "en", "family")]
-    assert shown(report)[0]["cost"]["range"].startswith("USD ")
+    cost = shown(report)[0]["cost"]
+    assert cost["range"].startswith("USD ")
+    assert cost["fx"] == "At 7.1 CNY per USD (the rate given for this report)."
     assert report["chart"]["currency"] == "USD"
 
 

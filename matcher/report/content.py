@@ -188,7 +188,9 @@ def _option(
         "checks": [c["confirm"] for c in data["checks"]],
         "not_met": [v.text for v in option.excluded_by],
         "notes": option_notes(data, request.currency),
-        "cost": option_cost(data["cost"], words, request.currency),
+        "cost": option_cost(
+            data["cost"], words, request.currency, catalog.rules.costs.fx_cny_per_usd
+        ),
         "cost_raw": data["cost"],
         "cites": cites,
     }
