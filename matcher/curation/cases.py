@@ -73,25 +73,13 @@ def find_cases(
 
 def write_table(rows: list[dict[str, Any]], columns: list[str], output: Path) -> None:
     """Rows of text to a CSV or XLSX file (0600, formula-looking text neutralised)."""
-    import pandas as pd
-
-    from matcher.bulk.writers import Writer
+    from matcher.bulk.saved import write_rows
 
     if output.suffix.lower() not in TABLE_SUFFIXES:
         raise CartmatchError(
             f"{output}: write the list as .csv or .xlsx (got '{output.suffix or 'no extension'}')"
         )
-    frame = pd.DataFrame(
-        {c: pd.array([row.get(c) for row in rows], dtype="str") for c in columns},
-        columns=columns,
-    )
-    writer = Writer(output, dict.fromkeys(columns, "str"), "output")
-    try:
-        writer.write(frame)
-        writer.close()
-    except BaseException:
-        writer.abort()
-        raise
+    write_rows(rows, columns, output)
 
 
 def contact_columns(items: Sequence[Any]) -> list[str]:
