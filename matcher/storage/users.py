@@ -103,8 +103,14 @@ class Users:
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
+#: Databases seen to hold the users table (checked once a process, not on every request).
+_MIGRATED: set[Path] = set()
+
+
 def _ensure_migrated(path: Path) -> None:
     """Apply the users migration to a database the CLI built before it existed."""
+    if path in _MIGRATED:
+        return
     with reading(path) as conn:
         found = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users'"
@@ -112,6 +118,7 @@ def _ensure_migrated(path: Path) -> None:
     if not found:
         with writing(path):
             pass  # open_db applies the migrations
+    _MIGRATED.add(path)
 
 
 def record(
