@@ -131,3 +131,12 @@ def test_unknown_jobs_and_downloads_are_404(coordinator, screened):
 
 def test_the_bulk_page_lists_my_uploads(coordinator, screened):
     assert "referrals.csv" in coordinator.get("/bulk").text
+
+
+def test_job_files_are_removed_when_the_app_stops(app, screened):
+    job_url, _ = screened
+    jobs = app.app.app.state.web.jobs
+    folder = jobs.get(job_url.rsplit("/", 1)[1], _Owner()).folder
+    assert folder.exists()
+    jobs.close()
+    assert not folder.exists() and jobs.get(job_url.rsplit("/", 1)[1], _Owner()) is None

@@ -32,9 +32,15 @@ def web_db(_team_db: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app(web_db: Path):
+    """The app on its own database copy; its bulk jobs' files removed afterwards, as the app
+    removes them when it stops (the test client runs no shutdown)."""
     from matcher.web.app import create_app
 
-    return create_app(web_db)
+    built = create_app(web_db)
+    yield built
+    state = built.app.app.state.web
+    if state.jobs is not None:
+        state.jobs.close()
 
 
 @pytest.fixture
