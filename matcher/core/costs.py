@@ -42,14 +42,17 @@ def estimate(
     *,
     fx: float | None = None,
     scenario: str | None = None,
+    us: dict[str, Any] | None = None,
 ) -> CostEstimate:
     """The cost of one option on its track, in CNY with USD alongside.
 
     `fx` overrides the model's CNY-per-USD rate (USD figures only). `scenario` folds a named
     scenario (bridging, severe_crs_icans, extended_stay, complicated, several_infusions) into
-    the total. Bridging is in the total when the patient's disease_tempo is rapid.
+    the total. Bridging is in the total when the patient's disease_tempo is rapid. `us`: the
+    US reference at this rate (`us_reference`), when the caller made it once for many options.
     """
     rate = _rate(fx, model)
+    us = us if us is not None else _us_reference(model, rate)
     track_name, track = model.track_for(entry.track)
     profile = patient.profile if patient else None
     drug, drug_basis = _drug(entry, track)
@@ -58,7 +61,7 @@ def estimate(
     extra = _scenario_additions(model, track, indication, drug, rate, unit_unknown)
     base += _chosen(scenario, extra, base)
     if entry.track == "nda_filed" and drug_basis == "track_default":
-        return _unpriced(entry, track_name, track, base[1:], rate, profile, model)
+        return _unpriced(entry, track_name, track, base[1:], rate, profile, model, us)
     low, high = _total(base)
     budget = profile.budget_cny if profile else None
     return CostEstimate(
@@ -80,7 +83,7 @@ def estimate(
         over_budget=over_budget(low, budget),
         notes=_notes(base[0], drug_basis, profile, track, indication.bridging_required),
         track_note=track.note,
-        **_context(entry, track, model, profile, base, rate),
+        **_context(entry, track, model, profile, base, rate, us),
     )
 
 
@@ -110,6 +113,7 @@ def _unpriced(
     rate: float,
     profile: Profile | None,
     model: CostModel,
+    us: dict[str, Any],
 ) -> CostEstimate:
     """A filed product with no price of its own: the total is unknown, never an approved
     product's price; the care pathway around it is shown in a note."""
@@ -131,7 +135,7 @@ def _unpriced(
             f"it costs CNY {low:,.0f}-{high:,.0f} without the drug"
         ],
         track_note=track.note,
-        **_context(entry, track, model, profile, care, rate),
+        **_context(entry, track, model, profile, care, rate, us),
     )
 
 
@@ -142,9 +146,9 @@ def _context(
     profile: Profile | None,
     base: list[CostLine],
     rate: float,
+    us: dict[str, Any],
 ) -> dict[str, Any]:
     """The US comparison, payer context, exchange rate and the sources they all cite."""
-    us = _us_reference(model, rate)
     insurance = _insurance(entry, track, model, profile)
     cited = [line.sources for line in base]
     cited += [model.fx_source.sources, us["sources"], insurance["sources"]]
@@ -260,6 +264,11 @@ def _alternatives(
         if new:
             out.append(ScenarioTotal(name, labels[name], adds_names, low, high, *usd))
     return out
+
+
+def us_reference(model: CostModel, fx: float | None = None) -> dict[str, Any]:
+    """The US reference at this exchange rate: the same for every option of a match."""
+    return _us_reference(model, _rate(fx, model))
 
 
 def _us_reference(model: CostModel, rate: float) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from matcher.core.catalog import Catalog, CatalogVersion
 from matcher.core.cost_estimate import CostEstimate
-from matcher.core.costs import estimate
+from matcher.core.costs import estimate, us_reference
 from matcher.core.entry import Entry, Indication
 from matcher.core.freshness import option_note
 from matcher.core.places import Place, at_place
@@ -141,12 +141,14 @@ def judged(
     catalog: Catalog,
     *,
     whole: bool = True,
+    given: list[str] | None = None,
 ) -> Option:
     """Every criterion of one cohort and the roll-up: what decides whether it is shown. Not
     yet priced (`priced`): `match` prices only the options it shows, since the cost estimate
     is most of the work and a hidden option's cost is never read. Not `whole`: evaluation
     stops at the first criterion that fails for good (the option is then ineligible whatever
-    the others say, and is hidden unless --all asks for every option in full)."""
+    the others say, and is hidden unless --all asks for every option in full). `given`: the
+    referral's safety inputs, when the caller listed them once for every cohort."""
     ctx = Context(patient=patient, lexicon=catalog.lexicon)
     criteria = catalog.criteria(entry, indication)
     verdicts = []
@@ -164,14 +166,26 @@ def judged(
         cost=None,
         enrolment=enrolment_state(indication),
         notes=[],
-        not_considered=[attr for attr in safety_inputs(patient) if attr not in read],
+        not_considered=[a for a in _or(given, safety_inputs, patient) if a not in read],
         fit=disease_fit(criteria[: len(verdicts)], verdicts, patient.indication, catalog.lexicon),
     )
 
 
-def priced(option: Option, patient: Patient, catalog: Catalog, fx: float | None) -> Option:
-    """The option with its cost on its track and the notes that go with it."""
-    cost = estimate(option.entry, option.indication, patient, catalog.rules.costs, fx=fx)
+def _or(given: list[str] | None, make: Any, patient: Patient) -> list[str]:
+    return given if given is not None else make(patient)
+
+
+def priced(
+    option: Option,
+    patient: Patient,
+    catalog: Catalog,
+    fx: float | None,
+    us: dict[str, Any] | None = None,
+) -> Option:
+    """The option with its cost on its track and the notes that go with it (`us`: the US
+    reference, made once per match)."""
+    model = catalog.rules.costs
+    cost = estimate(option.entry, option.indication, patient, model, fx=fx, us=us)
     notes = _notes(option.entry, option.indication, patient, cost)
     return replace(option, cost=cost, notes=notes)
 
@@ -239,8 +253,9 @@ def match(
             hidden={"diagnosis_unrecognised": sum(len(e.indications) for e in catalog.entries)},
             no_option=no_option_reason(patient, catalog),
         )
+    given = safety_inputs(patient)
     options = [
-        judged(patient, entry, indication, catalog, whole=include_all)
+        judged(patient, entry, indication, catalog, whole=include_all, given=given)
         for entry in catalog.entries
         for indication in entry.indications
     ]
@@ -249,11 +264,12 @@ def match(
     if there is not None:
         hidden["no_site_there"] = 0
     shown = []
+    us = us_reference(catalog.rules.costs, fx)
     for option in options:
         if reason := _hidden(option, include_all, there):
             hidden[reason] += 1
         else:
-            option = priced(option, patient, catalog, fx)
+            option = priced(option, patient, catalog, fx, us)
             shown.append(with_tier(_dated(option, catalog, today), policy))
     shown.sort(key=lambda o: o.tier)
     ranked = [replace(o, rank=n) for n, o in enumerate(shown, start=1)]
