@@ -58,15 +58,14 @@ def font_path() -> Path:
 
 
 def write_pdf(html: str, target: Path) -> None:
-    """The HTML page as a PDF, every text in the bundled font (Latin and CJK alike)."""
+    """The HTML page as a PDF, every text in the bundled font (Latin and CJK alike): the
+    stylesheet names FONT_FAMILY first, and this @font-face (a user stylesheet, so it cannot
+    override the page's own rules) tells WeasyPrint where the file is."""
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
-    face = (
-        f"@font-face {{ font-family: '{FONT_FAMILY}'; src: url('{font_path().as_uri()}'); }}\n"
-        f"html, svg text {{ font-family: '{FONT_FAMILY}'; }}"
-    )
+    face = f"@font-face {{ font-family: '{FONT_FAMILY}'; src: url('{font_path().as_uri()}'); }}"
     style = weasyprint.CSS(string=face, font_config=fonts)
     with _private(target) as handle:
         weasyprint.HTML(string=html).write_pdf(handle, stylesheets=[style], font_config=fonts)
