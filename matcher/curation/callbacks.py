@@ -127,13 +127,13 @@ def pending(
     """The call-backs (`storage.cases.Callback`): open cases whose options differ from what
     was told; with `since`, those whose options changed in that refresh or later; with
     `only`, those cases."""
-    from matcher.storage.cases import Callback, CaseStore
+    from matcher.storage.case_records import open_changed, options_gone
+    from matcher.storage.cases import Callback
     from matcher.storage.db import reading
 
     with reading(db_path) as conn:
-        store = CaseStore(conn)
-        cases = store.open_changed(since=since, only=only)
-        history = store.options_ever([c.id for c in cases if c.seen_raw.keys() - c.told_raw])
+        cases = open_changed(conn, since=since, only=only)
+        history = options_gone(conn, [c.id for c in cases if c.seen_raw.keys() - c.told_raw])
     out = []
     reasons: dict[str, str] = {}
     for case in cases:

@@ -9,12 +9,13 @@ transaction it is given; `erase_free_space` then rebuilds the file so no byte of
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from matcher.storage.cases import KEY_SQL, OPEN_STATUSES, legacy_snapshot
+from matcher.storage.cases import KEY_SQL, OPEN_STATUSES, legacy_snapshot, listed_all
 from matcher.storage.db import connect, meta, now_iso
 
 _UPSERT = (
@@ -205,6 +206,75 @@ def record_checks(
     )
 
 
+# -- call-backs ---------------------------------------------------------------------------------
+
+
+class Pending(NamedTuple):
+    """An open case whose stored options differ from those told (raw, for comparing: an
+    option saved before cases existed has its status only)."""
+
+    id: int
+    key: str
+    referral_id: str | None
+    status: str
+    told_raw: dict[str, Any]
+    seen_raw: dict[str, Any]
+    changed_refresh: int | None
+    told_at: str | None
+    contact: dict[str, str]
+
+
+def open_changed(
+    conn: sqlite3.Connection, *, since: int | None = None, only: Sequence[int] | None = None
+) -> list[Pending]:
+    """Open cases whose options now differ from those told (as stored), by case number;
+    with `since`, changed in that refresh or later; with `only`, among those cases."""
+    where = [f"status IN ({', '.join('?' * len(OPEN_STATUSES))})", "told != seen"]
+    args: list[Any] = list(OPEN_STATUSES)
+    if since is not None:
+        where.append("changed_refresh >= ?")
+        args.append(since)
+    if only is not None:
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS picked (id INTEGER PRIMARY KEY)")
+        conn.execute("DELETE FROM picked")
+        conn.executemany("INSERT OR IGNORE INTO picked VALUES (?)", [(i,) for i in only])
+        where.append("id IN (SELECT id FROM picked)")
+    rows = conn.execute(
+        "SELECT id, key, referral_id, status, told, seen, changed_refresh, told_at, contact "
+        f"FROM cases WHERE {' AND '.join(where)} ORDER BY id",
+        args,
+    ).fetchall()
+    return [
+        Pending(
+            *row[:4],
+            listed_all(json.loads(row[4])),
+            listed_all(json.loads(row[5])),
+            *row[6:8],
+            json.loads(row[8] or "{}"),
+        )
+        for row in rows
+    ]
+
+
+def options_gone(conn: sqlite3.Connection, case_ids: Sequence[int]) -> dict[int, set[str]]:
+    """Per case, the options that were offered once and later went (from its history)."""
+    gone: dict[int, set[str]] = {}
+    last: dict[int, set[str]] = {}
+    for at in range(0, len(case_ids), 500):
+        part = list(case_ids[at : at + 500])
+        rows = conn.execute(
+            "SELECT case_id, options FROM case_matches WHERE case_id IN "
+            f"({', '.join('?' * len(part))}) ORDER BY id",
+            part,
+        )
+        for case_id, options in rows.fetchall():
+            now = set(json.loads(options))
+            if case_id in last:
+                gone.setdefault(case_id, set()).update(last[case_id] - now)
+            last[case_id] = now
+    return gone
+
+
 # -- a patient's data, gone ------------------------------------------------------------------
 
 
@@ -255,12 +325,15 @@ def erase_free_space(path: Path) -> None:
 
 
 __all__ = [
+    "Pending",
     "current_refresh",
     "delete_cases",
     "erase_free_space",
     "floors",
     "idle_since",
     "needs_sync",
+    "open_changed",
+    "options_gone",
     "record_checks",
     "save_cases",
     "seen_of",

@@ -14,7 +14,7 @@ import getpass
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from pydantic import Field
 
@@ -109,21 +109,6 @@ class Callback(Frozen):
     changed_refresh: int | None
     told_at: str | None
     contact: dict[str, str] = Field(default_factory=dict)
-
-
-class Pending(NamedTuple):
-    """An open case whose stored options differ from those told (raw, for comparing: an
-    option saved before cases existed has its status only)."""
-
-    id: int
-    key: str
-    referral_id: str | None
-    status: str
-    told_raw: dict[str, Any]
-    seen_raw: dict[str, Any]
-    changed_refresh: int | None
-    told_at: str | None
-    contact: dict[str, str]
 
 
 def current_user() -> str:
@@ -278,55 +263,6 @@ class CaseStore:
         ).fetchone()
         return {"all": int(row[0]), "open": int(row[1] or 0)}
 
-    def open_changed(
-        self, *, since: int | None = None, only: Sequence[int] | None = None
-    ) -> list[Pending]:
-        """Open cases whose options now differ from those told (as stored), by case number;
-        with `since`, changed in that refresh or later; with `only`, among those cases."""
-        where = [f"status IN ({', '.join('?' * len(OPEN_STATUSES))})", "told != seen"]
-        args: list[Any] = list(OPEN_STATUSES)
-        if since is not None:
-            where.append("changed_refresh >= ?")
-            args.append(since)
-        if only is not None:
-            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS picked (id INTEGER PRIMARY KEY)")
-            self.conn.execute("DELETE FROM picked")
-            self.conn.executemany("INSERT OR IGNORE INTO picked VALUES (?)", [(i,) for i in only])
-            where.append("id IN (SELECT id FROM picked)")
-        rows = self.conn.execute(
-            "SELECT id, key, referral_id, status, told, seen, changed_refresh, told_at, contact "
-            f"FROM cases WHERE {' AND '.join(where)} ORDER BY id",
-            args,
-        ).fetchall()
-        return [
-            Pending(
-                *row[:4],
-                listed_all(json.loads(row[4])),
-                listed_all(json.loads(row[5])),
-                *row[6:8],
-                json.loads(row[8] or "{}"),
-            )
-            for row in rows
-        ]
-
-    def options_ever(self, case_ids: Sequence[int]) -> dict[int, set[str]]:
-        """Per case, the options that were offered once and later went (from its history)."""
-        gone: dict[int, set[str]] = {}
-        last: dict[int, set[str]] = {}
-        for at in range(0, len(case_ids), 500):
-            part = list(case_ids[at : at + 500])
-            rows = self.conn.execute(
-                "SELECT case_id, options FROM case_matches WHERE case_id IN "
-                f"({', '.join('?' * len(part))}) ORDER BY id",
-                part,
-            )
-            for case_id, options in rows.fetchall():
-                now = set(json.loads(options))
-                if case_id in last:
-                    gone.setdefault(case_id, set()).update(last[case_id] - now)
-                last[case_id] = now
-        return gone
-
     # -- coordinator's changes ---------------------------------------------------------------
 
     def set_status(self, ref: str, to: str, by: str, *, back: bool = False) -> Case:
@@ -399,7 +335,6 @@ __all__ = [
     "CaseEvent",
     "CaseStore",
     "OptionState",
-    "Pending",
     "current_user",
     "legacy_snapshot",
     "snapshot",
