@@ -148,6 +148,9 @@ def listed(state: Any) -> list[Any]:
 
 
 def listed_all(options: dict[str, Any]) -> dict[str, list[Any]]:
+    """Every option of a case as a list (as stored, unless it was stored as an object)."""
+    if not any(type(state) is dict for state in options.values()):
+        return options
     return {key: listed(state) for key, state in options.items()}
 
 
