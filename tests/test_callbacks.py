@@ -165,3 +165,22 @@ def test_a_nonsense_cost_threshold_is_one_sentence(runner, saved):
     assert result.exit_code == 1 and "--cost-threshold 'lots'" in result.output
     with pytest.raises(CartmatchError):
         cost_threshold("-5%")
+
+
+def test_after_a_refresh_the_terminal_shows_twenty_and_names_the_file_command():
+    from matcher.render.cases import recheck_text
+
+    items = [{"referral": f"R-{n}", "case_id": n, "status": "new", "changes": ["x"]}
+             for n in range(25)]  # fmt: skip
+    text = recheck_text({"saved": 30, "open": 28, "checked": 28, "entries": ["axi-cel"],
+                         "seconds": 0.5, "refresh_id": 7, "changed": items, "settled": 0,
+                         "unreadable": 0})  # fmt: skip
+    assert "R-19 (case 19" in text and "R-20 (case" not in text
+    assert "... and 5 more" in text and "cases callbacks --since 7 -o calls.xlsx" in text
+
+
+def test_the_recheck_says_its_progress_on_stderr(runner, saved, tmp_path):
+    trial = a_trial_of(saved, "CASE-HCC")
+    closed = refresh(runner, tmp_path, closing(trial))
+    back = invoke(runner, "catalog", "rollback", closed["refresh_id"])
+    assert "re-checking cases: 3 of 3" in back.stderr and "re-checking" not in back.stdout
