@@ -295,7 +295,9 @@ def test_formats_in_and_out_give_the_same_results(runner, db, tmp_path, fmt_in, 
     if fmt_out == "parquet":
         got = pd.read_parquet(out)
     elif fmt_out == "xlsx":
-        got = pd.read_excel(out, sheet_name="results", dtype={"referral_id": str})
+        got = pd.read_excel(
+            out, sheet_name="results", dtype={"referral_id": str}, engine="openpyxl"
+        )
     elif fmt_out == "json":
         got = pd.DataFrame(json.loads(out.read_text(encoding="utf-8")))
     else:
