@@ -98,23 +98,6 @@ def _older_lines(older: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def callbacks_text(report: dict[str, Any] | None) -> str:
-    if report is None:
-        return ""
-    if not report["saved"]:
-        return "No saved referrals to check (none were saved by `cartmatch screen`)."
-    if not report["changed"]:
-        return f"Saved referrals: {report['saved']} checked, none has a different set of options."
-    lines = [
-        f"Saved referrals: {report['saved']} checked, {len(report['changed'])} now have a "
-        "different set of options (call these families back):"
-    ]
-    for item in report["changed"]:
-        lines.append(f"  {item['referral']} (run {item['run_id']}, row {item['row_number']})")
-        lines += [f"    {change}" for change in item["changes"]]
-    return "\n".join(lines)
-
-
 def history_text(items: list[dict[str, Any]]) -> str:
     if not items:
         return "No refreshes recorded."
@@ -150,4 +133,4 @@ def stale_text(items: list[dict[str, Any]], limits: str, today: str) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["callbacks_text", "diff_text", "history_text", "stale_text"]
+__all__ = ["diff_text", "history_text", "stale_text"]
