@@ -296,6 +296,20 @@ def test_an_imported_entry_links_the_record_with_its_dates(catalog):
     assert {s.status_as_of for s in entry.sites} == {"2026-10-02"}  # the record's last update
 
 
+def test_show_prints_the_record_link_status_and_dates(runner, db_path):
+    from matcher.cli import cli
+
+    imported = runner.invoke(
+        cli, ["catalog", "refresh", str(CTGOV / "NCT09900001.json"), "--apply"]
+    )
+    assert imported.exit_code == 0, imported.stderr
+    shown = runner.invoke(cli, ["show", "nct09900001"]).stdout
+    assert (
+        "registry status RECRUITING · record updated 2026-10-02 · verified 2026-10 · "
+        "https://clinicaltrials.gov/study/NCT09900001"
+    ) in shown
+
+
 def newer_gpc3_record() -> dict:
     record = gpc3_record()
     status = record["protocolSection"]["statusModule"]

@@ -308,7 +308,7 @@ def entry_text(
     lines += _section("evidence", [f"{e.text} {_cite(e)}" for e in entry.evidence])
     lines += _section(
         "trial ids",
-        [f"{t.id} ({t.registry}){': ' + t.note if t.note else ''}" for t in entry.trial_ids],
+        [_trial_text(t) for t in entry.trial_ids],
     )
     if sites:
         lines += ["", "sites:", *entry_site_lines(sites)]
@@ -325,6 +325,21 @@ def entry_text(
     lines += _section("OLD FACTS (older than their limit; check before relying on them)", old or [])
     lines += ["", f"last verified: {entry.last_verified}"]
     return "\n".join(lines)
+
+
+def _trial_text(trial: Any) -> str:
+    """A registry id with what its record said when imported (status, dates, link, central
+    contacts), the extra facts on lines of their own under it."""
+    head = f"{trial.id} ({trial.registry}){': ' + trial.note if trial.note else ''}"
+    record = [
+        f"registry status {trial.overall_status}" if trial.overall_status else "",
+        f"record updated {trial.last_update}" if trial.last_update else "",
+        f"verified {trial.verified}" if trial.verified else "",
+        trial.url or "",
+    ]
+    more = [" · ".join(r for r in record if r)] if any(record) else []
+    more += [f"contact: {c.value}{f' ({c.label})' if c.label else ''}" for c in trial.contacts]
+    return "\n    ".join([head, *more])
 
 
 def _section(title: str, items: list[str]) -> list[str]:
