@@ -91,7 +91,9 @@ def hidden_line(data: dict[str, Any]) -> str | None:
         parts.append(f"{there} with no site listed in {data.get('place')}")
     if not parts:
         return None
-    why = " (use --all to see them and why)" if any(hidden.values()) else ""
+    hints = ["--all shows the ineligible and closed ones and why"] if any(hidden.values()) else []
+    hints += ["without --city/--province, those elsewhere"] if there else []
+    why = f" ({'; '.join(hints)})" if hints else ""
     return "Not shown: " + ", ".join(parts) + why + "."
 
 
