@@ -8,7 +8,9 @@ the size found and the setting. Standard library only; shared by every layer.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from itertools import accumulate
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,18 @@ COLUMNS = Limit("the columns of a referral file", "CARTMATCH_MAX_COLUMNS", 1_000
 XLSX_BYTES = Limit("a workbook, uncompressed", "CARTMATCH_MAX_XLSX_BYTES", 1 << 30, "bytes")
 """Checked from the zip directory before a cell is read: a zip bomb is refused unopened."""
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def json_nesting(text: str) -> int:
+    """The deepest bracket nesting of JSON text outside strings: checked against JSON_DEPTH
+    before parsing, since the parser recurses once a level."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    steps = (1 if char in "[{" else -1 for char in brackets)
+    return max(accumulate(steps), default=0)
+
+
 __all__ = [
     "CELL_CHARS",
     "COLUMNS",
@@ -52,4 +66,5 @@ __all__ = [
     "PROFILE_BYTES",
     "XLSX_BYTES",
     "Limit",
+    "json_nesting",
 ]

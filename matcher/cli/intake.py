@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from matcher.errors import InputFileError, ProfileError
-from matcher.limits import JSON_DEPTH, PROFILE_BYTES
+from matcher.limits import JSON_DEPTH, PROFILE_BYTES, json_nesting
 
 
 def parse_profile_json(text: str, source: str) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def parse_profile_json(text: str, source: str) -> dict[str, Any]:
         )
     if PROFILE_BYTES.exceeded(len(text)):
         raise InputFileError(f"{source}: {PROFILE_BYTES.message(len(text))}", path=source)
-    depth = _nesting(text)
+    depth = json_nesting(text)
     if JSON_DEPTH.exceeded(depth):
         raise InputFileError(f"{source}: nested {JSON_DEPTH.message(depth)}", path=source)
     try:
@@ -49,29 +49,6 @@ def parse_profile_json(text: str, source: str) -> dict[str, Any]:
             path=source,
         )
     return data
-
-
-def _nesting(text: str) -> int:
-    """The deepest bracket nesting of JSON text, outside strings (checked before parsing:
-    the parser recurses once a level)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
 
 
 def read_bytes(path: str) -> bytes:

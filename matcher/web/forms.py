@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from matcher.errors import InputFileError
-from matcher.limits import JSON_DEPTH, PROFILE_BYTES
+from matcher.limits import JSON_DEPTH, PROFILE_BYTES, json_nesting
 
 #: Text fields of the form, named as the profile fields (DESIGN section 2).
 TEXT_FIELDS = (
@@ -91,7 +91,7 @@ def parse_pasted(text: str) -> dict[str, Any]:
     size = len(text.encode("utf-8"))
     if PROFILE_BYTES.exceeded(size):
         raise InputFileError(f"the pasted JSON: {PROFILE_BYTES.message(size)}", path="JSON")
-    depth = _depth(text)
+    depth = json_nesting(text)
     if JSON_DEPTH.exceeded(depth):
         raise InputFileError(f"the pasted JSON: nested {JSON_DEPTH.message(depth)}", path="JSON")
     try:
@@ -111,28 +111,6 @@ def parse_pasted(text: str) -> dict[str, Any]:
             path="JSON",
         )
     return data
-
-
-def _depth(text: str) -> int:
-    """Deepest bracket nesting outside strings (checked before parsing: json recurses)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
 
 
 def records_to_request(data: dict[str, Any]) -> list[tuple[str, list[str]]]:

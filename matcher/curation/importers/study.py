@@ -13,7 +13,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,11 @@ from matcher.curation.importers import dig, mapping, records, text_of, texts
 from matcher.curation.importers.cart import car_t_interventions, cell_source, names_of, targets
 from matcher.curation.importers.sites import contacts, entry_status, registry_sites
 from matcher.errors import CatalogError
-from matcher.limits import JSON_DEPTH
+from matcher.limits import JSON_DEPTH, json_nesting
 from matcher.model.lexicon import Lexicon
 
 STUDY_URL = "https://clinicaltrials.gov/study/{nct}"
 _NCT = re.compile(r"^NCT\d{8}$")
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(year|month|week|day|hour|minute)s?\s*$", re.I)
 _YEARS = {
     "year": 1.0,
@@ -104,7 +101,7 @@ def read_studies(path: Path) -> list[Study]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise CatalogError(f"{path}: cannot be read ({error})", path=str(path)) from None
-    depth = nesting(text)
+    depth = json_nesting(text)
     if JSON_DEPTH.exceeded(depth):
         raise CatalogError(
             f"{path}: nested {depth:,} levels deep, over the limit of {JSON_DEPTH.value:,} for "
@@ -137,14 +134,6 @@ def read_studies(path: Path) -> list[Study]:
             path=str(path),
         )
     return [_study(path, where, record) for where, record in records]
-
-
-def nesting(text: str) -> int:
-    """The deepest bracket nesting of JSON text outside strings (checked before parsing: the
-    parser recurses once a level)."""
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    steps = (1 if char in "[{" else -1 for char in brackets)
-    return max(accumulate(steps), default=0)
 
 
 def _study(path: Path, where: str, record: Any) -> Study:
