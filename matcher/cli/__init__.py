@@ -41,6 +41,20 @@ DATE = click.DateTime(["%Y-%m-%d"])
 FX_RATE = click.FloatRange(min=0.5, max=50)
 
 
+def duration_days(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """An --older-than option (365d, 52w, 12m, 1y) as days; a malformed or absurd one is a
+    usage error (exit 2)."""
+    from matcher.curation.export import parse_duration
+    from matcher.errors import CatalogError
+
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except CatalogError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
 def reference_date(value: datetime | None) -> date:
     """The --today option as a date; today when it was not given."""
     return value.date() if value else date.today()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from matcher.cli import DATE, App, pass_app, reference_date
+from matcher.cli import DATE, App, duration_days, pass_app, reference_date
 from matcher.cli.cases import _by_option, _echo_json, cases_group
 
 
@@ -118,23 +118,11 @@ def delete(app: App, case_refs: tuple[str, ...]) -> None:
     click.echo(f"deleted {count} case(s) and their saved referrals; the database was compacted")
 
 
-def _days(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
-    from matcher.curation.export import parse_duration
-    from matcher.errors import CatalogError
-
-    if value is None:
-        return None
-    try:
-        return parse_duration(value)
-    except CatalogError as error:
-        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
-
-
 @cases_group.command()
 @click.option(
     "--older-than",
     "days",
-    callback=_days,
+    callback=duration_days,
     help="Cases no one has changed for this long: 365d, 52w, 12m or 1y "
     "(default: CARTMATCH_RETENTION_DAYS, else 365 days).",
 )

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from matcher.cli import DATE, App, cli, pass_app, reference_date
+from matcher.cli import DATE, App, cli, duration_days, pass_app, reference_date
 
 
 def _echo_json(data: Any) -> None:
@@ -312,24 +312,11 @@ def export(app: App, folder: Path) -> None:
     )
 
 
-def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
-    """--older-than as days; a malformed or absurd threshold is a usage error (exit 2)."""
-    from matcher.curation.export import parse_duration
-    from matcher.errors import CatalogError
-
-    if value is None:
-        return None
-    try:
-        return parse_duration(value)
-    except CatalogError as error:
-        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
-
-
 @catalog_group.command()
 @click.option(
     "--older-than",
     "days",
-    callback=_duration,
+    callback=duration_days,
     help="One age limit for every kind of fact: 180d, 26w, 6m or 1y (at most 100 years). "
     "Default: the limit of each kind in rules/freshness.yaml (prices and statuses 182 days, "
     "sites and insurance 365).",
