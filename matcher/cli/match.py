@@ -163,7 +163,7 @@ def match(
     catalog = app.catalog()
     reference = reference_date(today)
     patient, warnings = load_patient(raw, catalog.lexicon, reference, source=_source_name(profile))
-    place = _place(catalog, city, province)
+    place = catalog.place(city, province)
     result = run_match(
         patient,
         catalog,
@@ -236,15 +236,6 @@ def _raw_profile(profile: str | None, fields: dict[str, Any]) -> dict[str, Any]:
     fields["labs"] = assignments(fields["labs"], "--lab")
     fields["prior_therapies"] = list(fields["prior_therapies"]) or None
     return merge(raw, fields)
-
-
-def _place(catalog: Any, city: str | None, province: str | None) -> Any:
-    """The place --city/--province name, or None when neither was given."""
-    if not city and not province:
-        return None
-    from matcher.core.places import site_cities
-
-    return catalog.places.place(city, province, site_cities(catalog.entries, catalog.places))
 
 
 def _source_name(profile: str | None) -> str:

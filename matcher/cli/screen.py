@@ -143,7 +143,6 @@ def screen(
     """
     from matcher.bulk.headers import parse_map
     from matcher.bulk.run import Settings, run_screen
-    from matcher.cli.match import _place
 
     catalog = app.catalog()
     # `how`: --fx, --all, --encoding, --engine, --scheduler, --chunk-rows, --layout, --sheet
@@ -152,7 +151,7 @@ def screen(
         today=reference_date(today),
         save=not no_save,
         given=parse_map(mapping),
-        place=_place(catalog, city, province),
+        place=catalog.place(city, province),
         **how,
     )
     signal.signal(signal.SIGTERM, _stopped)  # a stopped run removes its partial files

@@ -28,7 +28,7 @@ def sites(app: App, city: str | None, province: str | None, entry_id: str | None
       cartmatch sites --city Shanghai
       cartmatch sites --entry eque-cel --format json
     """
-    from matcher.core.places import site_cities, sites_listing
+    from matcher.core.places import sites_listing
     from matcher.model.base import did_you_mean
     from matcher.render.match import to_json
     from matcher.render.sites import sites_text
@@ -43,9 +43,7 @@ def sites(app: App, city: str | None, province: str | None, entry_id: str | None
                 "`cartmatch lookup WORD` finds entries by name"
             )
         entries = [entry]
-    place = None
-    if city or province:
-        place = catalog.places.place(city, province, site_cities(catalog.entries, catalog.places))
+    place = catalog.place(city, province)
     items = sites_listing(entries, catalog.places, place)
     if fmt == "json":
         click.echo(to_json(items))

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from matcher.core.entry import Entry, Indication
-from matcher.core.places import PlaceIndex
+from matcher.core.places import Place, PlaceIndex, site_cities
 from matcher.core.safety import SafetyLayer, cohort_criteria
 from matcher.criteria.node import union
 from matcher.model.base import Frozen
@@ -66,6 +66,13 @@ class Catalog:
     def places(self) -> PlaceIndex:
         """Cities, provinces and hospitals by every name (rules/places.yaml)."""
         return PlaceIndex(self.rules.places)
+
+    def place(self, city: str | None, province: str | None = None) -> Place | None:
+        """The place a --city/--province (or a form's city) names, read against the gazetteer
+        and every site's city; None when neither is given; NotFoundError when unknown."""
+        if not city and not province:
+            return None
+        return self.places.place(city, province, site_cities(self.entries, self.places))
 
     def criteria(self, entry: Entry, indication: Indication) -> list[Any]:
         """The criteria a cohort is matched on: its own, then the default safety checks."""

@@ -63,9 +63,9 @@ def find_cases(
             changed_since=changed_since.isoformat() if changed_since else None,
         )
     if city:
-        from matcher.core.places import at_place, site_cities
+        from matcher.core.places import at_place
 
-        place = catalog.places.place(city, None, site_cities(catalog.entries, catalog.places))
+        place = catalog.place(city)
         there = at_place(catalog.entries, catalog.places, place)
         cases = [c for c in cases if any(k.partition("/")[0] in there for k in c.seen)]
     return cases

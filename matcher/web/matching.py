@@ -15,7 +15,6 @@ from typing import Any
 from matcher.core.catalog import Catalog
 from matcher.core.engine import MatchResult, match
 from matcher.core.patient import load_patient
-from matcher.core.places import site_cities
 from matcher.storage.catalog_store import read_catalog
 from matcher.storage.db import meta, reading
 
@@ -28,9 +27,7 @@ def match_result(
 ) -> MatchResult:
     """One referral matched as `cartmatch match` matches it (--all, --city)."""
     patient, warnings = load_patient(raw, catalog.lexicon, today, source="the form")
-    place = None
-    if city:
-        place = catalog.places.place(city, None, site_cities(catalog.entries, catalog.places))
+    place = catalog.place(city)
     return match(
         patient, catalog, warnings=warnings, include_all=include_all, place=place, today=today
     )
