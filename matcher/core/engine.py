@@ -149,6 +149,7 @@ def judged(
     stops at the first criterion that fails for good (the option is then ineligible whatever
     the others say, and is hidden unless --all asks for every option in full). `given`: the
     referral's safety inputs, when the caller listed them once for every cohort."""
+    given = safety_inputs(patient) if given is None else given
     ctx = Context(patient=patient, lexicon=catalog.lexicon)
     criteria = catalog.criteria(entry, indication)
     verdicts = []
@@ -166,13 +167,9 @@ def judged(
         cost=None,
         enrolment=enrolment_state(indication),
         notes=[],
-        not_considered=[a for a in _or(given, safety_inputs, patient) if a not in read],
+        not_considered=[a for a in given if a not in read],
         fit=disease_fit(criteria[: len(verdicts)], verdicts, patient.indication, catalog.lexicon),
     )
-
-
-def _or(given: list[str] | None, make: Any, patient: Patient) -> list[str]:
-    return given if given is not None else make(patient)
 
 
 def priced(
