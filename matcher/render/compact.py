@@ -5,6 +5,8 @@ every criterion and cost scenario, is `match --details` (render.match.match_tabl
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from matcher.core.engine import MatchResult
@@ -71,12 +73,15 @@ def short_cost(cost: dict[str, Any], currency: str = "CNY") -> str:
     return amount_range(cost["low"], cost["high"], "CNY")
 
 
-def merged_asks(options: list[dict[str, Any]]) -> dict[str, list[int]]:
-    """Each thing to ask for once, with the ranks of the options it would decide."""
-    asks: dict[str, list[int]] = {}
+def merged_asks(
+    options: list[dict[str, Any]], label: Callable[[dict[str, Any]], Any] = itemgetter("rank")
+) -> dict[str, list[Any]]:
+    """Each thing to ask for once, in order, with the options it would decide (each named by
+    `label`: its rank by default). The terminal, the reports and the web page all list them so."""
+    asks: dict[str, list[Any]] = {}
     for option in options:
         for ask in option["missing"]:
-            asks.setdefault(ask, []).append(option["rank"])
+            asks.setdefault(ask, []).append(label(option))
     return asks
 
 

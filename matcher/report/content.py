@@ -17,6 +17,7 @@ from typing import Any
 from matcher.core.catalog import Catalog
 from matcher.core.engine import MatchResult, Option
 from matcher.model.verdict import Outcome, Status
+from matcher.render.compact import merged_asks as asks_by_option
 from matcher.render.match import given_value, option_notes
 from matcher.report.costs import chart_rows, option_cost, what_adds
 from matcher.report.refs import SourceList, entry_sites, shown_sources
@@ -306,10 +307,7 @@ def catalog_line(
 
 def merged_asks(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each record or test to request once, with the options it would decide."""
-    asks: dict[str, list[str]] = {}
-    for option in options:
-        for ask in option["missing"]:
-            asks.setdefault(ask, []).append(f"{option['number']}. {option['short_name']}")
+    asks = asks_by_option(options, lambda o: f"{o['number']}. {o['short_name']}")
     return [{"ask": ask, "decides": decides} for ask, decides in asks.items()]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from matcher.errors import InputFileError
 from matcher.limits import JSON_DEPTH, PROFILE_BYTES, json_nesting
+from matcher.render.compact import merged_asks
 
 #: Text fields of the form, named as the profile fields (DESIGN section 2).
 TEXT_FIELDS = (
@@ -115,11 +116,7 @@ def parse_pasted(text: str) -> dict[str, Any]:
 
 def records_to_request(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """What to ask the referring doctor for, once each, with the options that need it."""
-    asks: dict[str, list[str]] = {}
-    for option in data["options"]:
-        for ask in option["missing"]:
-            asks.setdefault(ask, []).append(f"{option['rank']}. {option['entry_id']}")
-    return list(asks.items())
+    return list(merged_asks(data["options"], lambda o: f"{o['rank']}. {o['entry_id']}").items())
 
 
 def cost_bars(data: dict[str, Any], width: int = 600) -> list[dict[str, Any]]:
