@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -79,21 +80,35 @@ def report(
       cartmatch report referral.json --audience mdt --lang zh -o referral-mdt.pdf
       cartmatch report --run 3 -o reports/ --format html
     """
-    from matcher.report.content import ReportRequest
+    from matcher.report.pdf_worker import PdfWorker, report_format
 
-    request = ReportRequest(audience, lang, currency.upper(), reference_date(today))
-    catalog = app.catalog()
+    pdf = (fmt if run_id is not None else report_format(output)) == "pdf"
+    # Started first: the PDF writer gets ready (WeasyPrint, the font) while this process
+    # imports the engine, reads the catalog and matches.
+    with PdfWorker() if pdf else nullcontext() as writer:
+        from matcher.report.content import ReportRequest
+
+        request = ReportRequest(audience, lang, currency.upper(), reference_date(today))
+        catalog = app.catalog()
+        if run_id is not None:
+            written = _run_reports(app, catalog, run_id, output, fmt, request, fx, writer)
+        else:
+            raw = _raw_profile(profile, fields)
+            _write_one(catalog, raw, _source_name(profile), output, request, fx, writer)
     if run_id is not None:
-        written = _run_reports(app, catalog, run_id, output, fmt, request, fx)
         click.echo(f"{written} report(s) written to {output}", err=True)
-        return
-    raw = _raw_profile(profile, fields)
-    _write_one(catalog, raw, _source_name(profile), output, request, fx)
-    click.echo(f"report written to {output}", err=True)
+    else:
+        click.echo(f"report written to {output}", err=True)
 
 
 def _write_one(
-    catalog: Any, raw: dict[str, Any], source: str, output: Path, request: Any, fx: Any
+    catalog: Any,
+    raw: dict[str, Any],
+    source: str,
+    output: Path,
+    request: Any,
+    fx: Any,
+    writer: Any,
 ) -> None:
     from matcher.core.engine import match as run_match
     from matcher.core.patient import load_patient
@@ -104,11 +119,18 @@ def _write_one(
     result = run_match(
         patient, catalog, warnings=warnings, include_all=True, fx=fx, today=request.today
     )
-    write_report(build_report(result, catalog, request), output)
+    write_report(build_report(result, catalog, request), output, writer)
 
 
 def _run_reports(
-    app: App, catalog: Any, run_id: int, folder: Path, fmt: str, request: Any, fx: Any
+    app: App,
+    catalog: Any,
+    run_id: int,
+    folder: Path,
+    fmt: str,
+    request: Any,
+    fx: Any,
+    writer: Any,
 ) -> int:
     """One report per referral of a saved screening run, named by its referral id."""
     from matcher.storage.report_reads import run_referrals
@@ -128,7 +150,7 @@ def _run_reports(
             raw = json.loads(profile_json)
         except json.JSONDecodeError as error:
             raise CartmatchError(f"{source}: the saved profile is not valid JSON") from error
-        _write_one(catalog, raw, source, folder / f"{name}.{fmt}", request, fx)
+        _write_one(catalog, raw, source, folder / f"{name}.{fmt}", request, fx, writer)
     return len(rows)
 
 

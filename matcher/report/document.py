@@ -4,7 +4,10 @@ Nothing is fetched: the stylesheet is inline and the font is a local file."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import sys
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -12,6 +15,7 @@ from typing import Any
 
 from matcher.errors import CartmatchError
 from matcher.report.chart import chart_geometry
+from matcher.report.pdf_worker import report_format
 from matcher.report.words import Words
 
 #: The Python package that ships the font (Noto Sans CJK, SIL Open Font License 1.1), and the
@@ -57,18 +61,58 @@ def font_path() -> Path:
     return Path(str(folder.joinpath(FONT_FILE)))
 
 
-def write_pdf(html: str, target: Path) -> None:
-    """The HTML page as a PDF, every text in the bundled font (Latin and CJK alike): the
-    stylesheet names FONT_FAMILY first, and this @font-face (a user stylesheet, so it cannot
-    override the page's own rules) tells WeasyPrint where the file is."""
-    import weasyprint
+def import_weasyprint() -> Any:
+    """WeasyPrint, imported a quarter of a second sooner on Linux. Its library loader tries the
+    Windows and macOS names first ('libgobject-2.0-0', ...), and for each of those ctypes'
+    find_library runs ldconfig, gcc and ld (about two dozen processes: Kozea/WeasyPrint#1125)
+    before the Linux name ('libgobject-2.0.so.0') loads directly. So the import is tried with
+    find_library answering "not found"; if a library is then missed, it is imported again the
+    usual way (the loader's banner from the first try is not shown)."""
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        import weasyprint
+
+        return weasyprint
+    import ctypes.util
+
+    find_library = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            import weasyprint
+    except OSError:
+        ctypes.util.find_library = find_library
+        import weasyprint
+    finally:
+        ctypes.util.find_library = find_library
+    return weasyprint
+
+
+@cache
+def _font_style() -> tuple[Any, Any]:
+    """The font configuration and the @font-face rule naming the bundled font, made once a
+    process (WeasyPrint copies the 16 MB font into a folder of its own each time)."""
+    weasyprint = import_weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
     face = f"@font-face {{ font-family: '{FONT_FAMILY}'; src: url('{font_path().as_uri()}'); }}"
-    style = weasyprint.CSS(string=face, font_config=fonts)
+    return fonts, weasyprint.CSS(string=face, font_config=fonts)
+
+
+def pdf_bytes(html: str) -> bytes:
+    """The HTML page as a PDF, every text in the bundled font (Latin and CJK alike): the
+    stylesheet names FONT_FAMILY first, and the @font-face (a user stylesheet, so it cannot
+    override the page's own rules) tells WeasyPrint where the file is."""
+    weasyprint = import_weasyprint()
+    fonts, style = _font_style()
+    return weasyprint.HTML(string=html).write_pdf(stylesheets=[style], font_config=fonts)
+
+
+def write_pdf(html: str, target: Path) -> None:
+    """The HTML page as a PDF file readable by its owner only."""
+    data = pdf_bytes(html)
     with _private(target) as handle:
-        weasyprint.HTML(string=html).write_pdf(handle, stylesheets=[style], font_config=fonts)
+        handle.write(data)
 
 
 def write_html(html: str, target: Path) -> None:
@@ -76,17 +120,16 @@ def write_html(html: str, target: Path) -> None:
         handle.write(html.encode("utf-8"))
 
 
-def write_report(report: dict[str, Any], target: Path) -> None:
+def write_report(report: dict[str, Any], target: Path, pdf: Any = None) -> None:
     """The report to `target`, as PDF or HTML by its suffix; the file is readable by its
-    owner only (it is about a patient)."""
-    suffix = target.suffix.lower()
-    if suffix not in (".pdf", ".html", ".htm"):
-        raise CartmatchError(f"{target.name}: a report is written as .pdf or .html")
+    owner only (it is about a patient). A PDF goes through `pdf` (a PdfWorker) when given."""
     html = render_html(report)
-    if suffix == ".pdf":
-        write_pdf(html, target)
-    else:
+    if report_format(target) == "html":
         write_html(html, target)
+    elif pdf is not None:
+        pdf.write(html, target)
+    else:
+        write_pdf(html, target)
 
 
 class _private:

@@ -1,0 +1,140 @@
+"""PDF writing in a child process that starts getting ready at once.
+
+Importing WeasyPrint and loading the report font take about a second on a cold start, as long
+as the rest of `cartmatch report` (reading the catalog, matching, building the HTML). Done one
+after the other they made a report take over 3 s; here the child gets ready on one core while
+the command works on the other, and then lays the page out. With `--run`, each referral's PDF
+is laid out while the next referral is matched.
+
+The child is forked when the command is single-threaded (it then starts in milliseconds),
+else spawned. It never sees the database: it gets the HTML and the target path, and answers
+with None or one sentence saying what went wrong.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from matcher.errors import CartmatchError
+
+#: A page with Latin and CJK text in the report font: rendered once while the child waits, so
+#: the first real report finds the font loaded and WeasyPrint's C types parsed.
+_WARM_UP = "<html lang='zh-CN'><body><p>Report 报告 1.49–1.63 万元</p></body></html>"
+
+
+class PdfWorker:
+    """`with PdfWorker() as pdf: ... pdf.write(html, target)`: at most one PDF in progress;
+    a failure is raised as CartmatchError by the next `write` or on leaving the block. Leaving
+    the block on an error stops the child at once."""
+
+    def __enter__(self) -> PdfWorker:
+        context = _context()
+        self._conn, child_end = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child_end,), daemon=True)
+        self._process.start()
+        child_end.close()
+        self._pending: str | None = None
+        return self
+
+    def write(self, html: str, target: Path) -> None:
+        """Start writing `target`; the previous PDF, if any, is finished first."""
+        self._finish()
+        self._send((html, str(target)), target.name)
+        self._pending = target.name
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: object, tb: TracebackType | None
+    ) -> None:
+        try:
+            if kind is None:
+                self._finish()
+                self._send(None, "the last PDF")
+                self._process.join()
+        finally:
+            self._conn.close()
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join()
+
+    def _send(self, job: Any, name: str) -> None:
+        try:
+            self._conn.send(job)
+        except OSError:  # the child is gone: its end of the pipe is closed
+            raise self._stopped(name) from None
+
+    def _finish(self) -> None:
+        if self._pending is None:
+            return
+        name, self._pending = self._pending, None
+        try:
+            problem = self._conn.recv()
+        except EOFError:
+            raise self._stopped(name) from None
+        if problem is not None:
+            raise CartmatchError(problem)
+
+    def _stopped(self, name: str) -> CartmatchError:
+        self._process.join(timeout=5)
+        return CartmatchError(
+            f"{name}: the PDF writer stopped unexpectedly (exit code {self._process.exitcode});"
+            " try again, or write .html"
+        )
+
+
+def report_format(target: Path) -> str:
+    """ "pdf" or "html", by the file's suffix; one sentence for any other."""
+    suffix = target.suffix.lower()
+    if suffix not in (".pdf", ".html", ".htm"):
+        raise CartmatchError(f"{target.name}: a report is written as .pdf or .html")
+    return "pdf" if suffix == ".pdf" else "html"
+
+
+def _context() -> Any:
+    """Fork when it is safe (no other thread whose locks the child could inherit)."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _serve(conn: Connection) -> None:
+    """In the child: get ready, then write each (html, path) received until None or EOF.
+    Ctrl-C is the parent's to handle: it stops the child."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from matcher.report.document import write_pdf
+
+    try:
+        _warm_up()
+        broken = None
+    except Exception as error:  # said to the parent with its first PDF
+        broken = f"cannot make a PDF here: {error}; write .html instead"
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        html, target = job
+        if broken is not None:
+            conn.send(broken)
+            continue
+        try:
+            write_pdf(html, Path(target))
+        except CartmatchError as error:
+            conn.send(str(error))
+        except Exception as error:  # one sentence, not a traceback
+            conn.send(f"{Path(target).name}: the PDF could not be written ({error})")
+        else:
+            conn.send(None)
+
+
+def _warm_up() -> None:
+    from matcher.report.document import pdf_bytes
+
+    pdf_bytes(_WARM_UP)

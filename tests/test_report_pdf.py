@@ -1,0 +1,130 @@
+"""The PDF writer process behind `cartmatch report` (matcher/report/pdf_worker.py): a report is
+written whole or the command fails with one sentence; a failure or Ctrl-C in the command stops
+the writer; forked or spawned, it writes the same report. And WeasyPrint's quicker import falls
+back to the usual one when a library is missed."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from matcher.cli import cli
+from matcher.errors import CartmatchError
+from matcher.report import pdf_worker
+from matcher.report.pdf_worker import PdfWorker
+
+ROOT = Path(__file__).parents[1]
+DLBCL = ["--diagnosis", "DLBCL", "--status", "refractory", "--prior-lines", "2", "--age", "54"]
+PAGE = "<html lang='en'><body><h1>Report</h1><p>报告 CNY 1.49–1.63 M</p></body></html>"
+
+
+def is_pdf(path: Path) -> bool:
+    data = path.read_bytes()
+    return data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+
+
+def test_report_command_writes_a_whole_private_pdf(runner, tmp_path):
+    target = tmp_path / "r.pdf"
+    result = runner.invoke(cli, ["report", *DLBCL, "--audience", "mdt", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert is_pdf(target)
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert multiprocessing.active_children() == []
+
+
+def test_reports_of_a_run_are_each_written_whole(runner, tmp_path):
+    sheet = tmp_path / "referrals.csv"
+    sheet.write_text(
+        "referral_id,diagnosis,prior_lines,age\n"
+        "R-1,DLBCL,2,54\nR-2,胃癌,2,61\nR-3,lupus nephritis,3,30\n",
+        encoding="utf-8",
+    )
+    assert runner.invoke(cli, ["screen", str(sheet), "-o", str(tmp_path / "o.csv")]).exit_code == 0
+    folder = tmp_path / "reports"
+    result = runner.invoke(cli, ["report", "--run", "1", "-o", str(folder), "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    files = sorted(folder.iterdir())
+    assert [p.name for p in files] == ["R-1.pdf", "R-2.pdf", "R-3.pdf"]
+    assert all(is_pdf(p) for p in files)
+    assert len({p.read_bytes() for p in files}) == 3
+
+
+def test_a_folder_that_is_not_there_is_one_sentence(runner, tmp_path):
+    target = tmp_path / "missing" / "r.pdf"
+    result = runner.invoke(cli, ["report", *DLBCL, "-o", str(target)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: cannot write r.pdf: No such file or directory; check the folder exists and is "
+        "writable"
+    ]
+    assert "Traceback" not in result.output
+    assert multiprocessing.active_children() == []
+
+
+def test_a_bad_referral_stops_the_writer_at_once(runner, tmp_path):
+    target = tmp_path / "r.pdf"
+    result = runner.invoke(
+        cli, ["report", "--diagnosis", "DLBCL", "--age", "-3", "-o", str(target)]
+    )
+    assert result.exit_code == 1
+    assert "age" in result.stderr
+    assert not target.exists()
+    assert multiprocessing.active_children() == []
+
+
+def test_a_writer_that_dies_is_said_in_one_sentence(tmp_path):
+    stopped = r"r\.pdf: the PDF writer stopped unexpectedly"
+    with pytest.raises(CartmatchError, match=stopped), PdfWorker() as pdf:
+        pdf._process.kill()
+        pdf._process.join()
+        pdf.write(PAGE, tmp_path / "r.pdf")
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_spawned_writer_writes_the_same_pdf_as_a_forked_one(tmp_path, monkeypatch):
+    with PdfWorker() as pdf:
+        pdf.write(PAGE, tmp_path / "forked.pdf")
+    monkeypatch.setattr(pdf_worker.threading, "active_count", lambda: 2)  # as in a server
+    assert pdf_worker._context().get_start_method() == "spawn"
+    with PdfWorker() as pdf:
+        pdf.write(PAGE, tmp_path / "spawned.pdf")
+    assert is_pdf(tmp_path / "spawned.pdf")
+    strip = lambda p: p.read_bytes().split(b"/CreationDate")[0]  # noqa: E731
+    assert strip(tmp_path / "spawned.pdf") == strip(tmp_path / "forked.pdf")
+
+
+FAKE_WEASYPRINT = """
+import ctypes.util
+# As WeasyPrint's loader would: a library only ctypes' search finds.
+if ctypes.util.find_library("c") is None:
+    print("could not import some external libraries")
+    raise OSError("cannot load library 'libc-6'")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the quick import is Linux's")
+def test_quick_weasyprint_import_falls_back_to_the_usual_one(tmp_path):
+    """If a library is missed without ctypes' search, WeasyPrint is imported the usual way,
+    the first try's banner is not shown, and find_library is left as it was."""
+    (tmp_path / "weasyprint").mkdir()
+    (tmp_path / "weasyprint" / "__init__.py").write_text(FAKE_WEASYPRINT, encoding="utf-8")
+    probe = textwrap.dedent(
+        """
+        import ctypes.util
+        before = ctypes.util.find_library
+        from matcher.report.document import import_weasyprint
+        module = import_weasyprint()
+        print(module.__name__, ctypes.util.find_library is before)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines() == ["weasyprint True"]
