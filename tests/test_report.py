@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from markupsafe import escape
 
 from matcher.cli import cli
 from matcher.core.engine import match
@@ -221,7 +222,30 @@ def test_every_fixed_word_of_the_code_is_translated():
     ):
         fixed += table.values()
     fixed += costs.NOT_INCLUDED
+    fixed += costs.SCENARIO_HEADS.values()
     assert [text for text in fixed if text not in catalogue] == []
+
+
+def test_every_label_of_the_cost_model_is_translated():
+    """Tracks, what an estimate includes and the scenarios, from rules/costs.yaml, and the
+    drug line made from an entry's price in each unit."""
+    catalogue = yaml.safe_load((ROOT / "matcher/report/messages/zh.yaml").read_text("utf-8"))
+    model = yaml.safe_load((ROOT / "rules/costs.yaml").read_text("utf-8"))
+    labels = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            labels.update(v for k, v in node.items() if k == "label" and isinstance(v, str))
+            node = list(node.values())
+        for child in node if isinstance(node, list) else []:
+            walk(child)
+
+    walk(model)
+    for unit in ("per infusion", "per course", "unknown"):
+        labels |= {f"CAR-T product, list price {unit}", f"CAR-T product, list price {unit} "
+                   "(band; price unknown)"}  # fmt: skip
+    assert len(labels) > 20
+    assert sorted(text for text in labels if text not in catalogue) == []
 
 
 def test_html_escapes_referral_text(catalog, tmp_path):
@@ -257,3 +281,59 @@ def test_report_from_a_screening_run_writes_one_file_per_referral(runner, tmp_pa
     assert sorted(p.name for p in folder.iterdir()) == ["R-1.html", "R_2.html"]
     missing = runner.invoke(cli, ["report", "--run", "99", "-o", str(folder)])
     assert missing.exit_code == 1 and "no saved referrals in run 99" in missing.stderr
+
+
+def test_citations_read_as_ranges():
+    from matcher.report.refs import number_ranges
+
+    assert number_ranges([7, 1, 2, 3, 5, 8]) == "1–3, 5, 7, 8"
+    assert number_ranges([4]) == "4"
+    assert number_ranges([]) == ""
+
+
+def test_mdt_says_each_note_once(written):
+    """A note on several options is said once with their numbers; a cost note is said in the
+    cost section, not again among the curator notes."""
+    report, paths = written[("dlbcl", "en", "mdt")]
+    html = paths["html"].read_text(encoding="utf-8")
+    cost = report["scenarios"]
+    assert any("bridging" in n["text"] for n in cost["shared_notes"])
+    notes = [n["text"] for n in report["common_notes"] + cost["shared_notes"]]
+    notes += [n for o in shown(report) for n in o["notes"]]
+    notes += [n for row in cost["rows"] for n in row["notes"]]
+    assert notes
+    assert {n: html.count(escape(n)) for n in notes} == {n: 1 for n in notes}
+
+
+def test_insurance_context_is_said_once(written):
+    report, paths = written[("dlbcl", "en", "mdt")]
+    html = paths["html"].read_text(encoding="utf-8")
+    texts = [line["text"] for line in report["insurance"]]
+    assert len(texts) == len(set(texts))
+    assert all(html.count(escape(text)) == 1 for text in texts)
+    assert report["insurance"][-1]["count"] == len(shown(report))  # said of all: last
+
+
+@pytest.mark.parametrize("example", ["dlbcl", "lupus"])
+def test_mdt_cost_table_has_a_column_per_scenario_with_the_engine_totals(written, example):
+    report, paths = written[(example, "en", "mdt")]
+    table = report["scenarios"]
+    names = [h["name"] for h in table["heads"]]
+    assert "bridging" in names and "complicated" in names
+    currency = "USD" if example == "lupus" else "CNY"
+    for row in table["rows"]:
+        cost = row["option"]["cost_raw"]
+        assert len(row["cells"]) == len(names)
+        for name, cell in zip(names, row["cells"], strict=True):
+            scenario = next((s for s in cost.get("scenarios", []) if s["name"] == name), None)
+            if scenario is None or scenario.get("low") is None:
+                assert cell == "—"
+                continue
+            low, high = (
+                (scenario["usd_low"], scenario["usd_high"])
+                if currency == "USD"
+                else (scenario["low"], scenario["high"])
+            )
+            assert cell == Words.of("en").money(low, high, currency).replace(" ", "\u00a0")
+    html = paths["html"].read_text(encoding="utf-8")
+    assert all(f">{h['label']}</th>" in html for h in table["heads"])

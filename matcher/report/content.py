@@ -19,8 +19,14 @@ from matcher.core.engine import MatchResult, Option
 from matcher.model.verdict import Outcome, Status
 from matcher.render.compact import merged_asks as asks_by_option
 from matcher.render.match import given_value, option_notes
-from matcher.report.costs import chart_rows, option_cost, what_adds
-from matcher.report.refs import SourceList, entry_sites, shown_sources
+from matcher.report.costs import chart_rows, option_cost, scenario_table, what_adds
+from matcher.report.refs import (
+    SourceList,
+    entry_sites,
+    number_ranges,
+    shared_and_own,
+    shown_sources,
+)
 from matcher.report.words import Words
 
 AUDIENCES = ("family", "mdt")
@@ -104,6 +110,7 @@ def build_report(result: MatchResult, catalog: Catalog, request: ReportRequest) 
     options = [
         _option(n, o, catalog, words, request, sources) for n, o in enumerate(shown, start=1)
     ]
+    common = common_notes(options)
     return {
         "lang": request.lang,
         "audience": request.audience,
@@ -124,7 +131,9 @@ def build_report(result: MatchResult, catalog: Catalog, request: ReportRequest) 
         "left_out": left_out(result, catalog, words),
         "chart": chart_rows(options, words, request.currency),
         "adds": what_adds(options, words, request.currency),
-        "insurance": same_text(options, lambda o: " ".join(o["cost"]["insurance"])),
+        "scenarios": scenario_table(options, words, request.currency),
+        "insurance": same_lines(options, lambda o: o["cost"]["insurance"]),
+        "common_notes": common,
         "sites": entry_sites(shown, catalog, words),
         "sources": sources.listed(words),
     }
@@ -188,13 +197,22 @@ def _option(
         "missing": option.missing,
         "checks": [c["confirm"] for c in data["checks"]],
         "not_met": [v.text for v in option.excluded_by],
-        "notes": option_notes(data, request.currency),
+        "notes": curator_notes(data, request.currency),
         "cost": option_cost(
             data["cost"], words, request.currency, catalog.rules.costs.fx_cny_per_usd
         ),
         "cost_raw": data["cost"],
         "cites": cites,
+        "cites_text": number_ranges(cites),
     }
+
+
+def curator_notes(data: dict[str, Any], currency: str) -> list[str]:
+    """The engine's notes on an option, less those about its cost: the cost section says
+    those, beside the figures they qualify."""
+    about_cost = set(data["cost"].get("notes", []))
+    own = [note for note in data["notes"] if note not in about_cost]
+    return option_notes({**data, "notes": own}, currency)
 
 
 def plain_words(option: Option, words: Words) -> list[str]:
@@ -311,12 +329,27 @@ def merged_asks(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"ask": ask, "decides": decides} for ask, decides in asks.items()]
 
 
-def same_text(options: list[dict[str, Any]], text_of: Any) -> list[dict[str, Any]]:
-    """Options that share a text (insurance, say) listed once with their numbers."""
+def same_lines(options: list[dict[str, Any]], lines_of: Any) -> list[dict[str, Any]]:
+    """Each line of a per-option text (insurance, say) once, with the numbers of the options
+    it is said of, in the order first said: the context every option shares is read once."""
     groups: dict[str, list[int]] = {}
     for option in options:
-        groups.setdefault(text_of(option), []).append(option["number"])
-    return [{"text": text, "options": numbers} for text, numbers in groups.items()]
+        for line in lines_of(option):
+            groups.setdefault(line, []).append(option["number"])
+    said = [
+        {"text": text, "options": number_ranges(numbers), "count": len(numbers)}
+        for text, numbers in groups.items()
+    ]
+    return sorted(said, key=lambda g: g["count"] == len(options))  # said of all: last
+
+
+def common_notes(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Curator notes said of two or more options, taken out of each option's list to be shown
+    once with their option numbers; each option keeps the notes that are its own."""
+    shared, own = shared_and_own({o["number"]: o["notes"] for o in options})
+    for option in options:
+        option["notes"] = own[option["number"]]
+    return shared
 
 
 def merged_checks(options: list[dict[str, Any]]) -> list[dict[str, Any]]:

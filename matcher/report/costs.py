@@ -8,6 +8,7 @@ from typing import Any
 
 from matcher.core.costs import SEVERAL_INFUSIONS
 from matcher.render.money import money_in_text
+from matcher.report.refs import shared_and_own
 from matcher.report.words import Words
 
 #: What no estimate includes: the family pays these on top (no sourced figure, so no amount).
@@ -29,13 +30,23 @@ SCENARIOS = {
 }
 
 
+#: The scenarios as a column head of the MDT's cost table.
+SCENARIO_HEADS = {
+    "bridging": "Bridging therapy",
+    "severe_crs_icans": "Intensive care",
+    "extended_stay": "Stay 2–3 weeks longer",
+    "complicated": "Complicated course",
+    SEVERAL_INFUSIONS: "More than one infusion",
+}
+
+
 def option_cost(
     cost: dict[str, Any], words: Words, currency: str, model_fx: float | None = None
 ) -> dict[str, Any]:
     """One option's cost, rounded as people read it, in the chosen currency first.
     `model_fx` is the cost model's rate: a rate given for the report (--fx) has no date."""
     return {
-        "track": cost.get("track_label") or cost["track"],
+        "track": words(cost["track_label"]) if cost.get("track_label") else cost["track"],
         "range": money(cost, words, currency),
         "assumed_price": cost.get("drug_basis") == "price_band",
         "confidence": words(cost.get("confidence", "low")),
@@ -46,7 +57,7 @@ def option_cost(
             }
             for s in cost.get("scenarios", [])
         ],
-        "included": [c["label"] for c in cost.get("components", [])],
+        "included": [words(c["label"]) for c in cost.get("components", [])],
         "not_included": [words(item) for item in NOT_INCLUDED],
         "us": us_money(cost.get("us_reference") or {}, words, currency, cost.get("fx_rate")),
         "insurance": insurance_words(cost.get("insurance") or {}, words),
@@ -77,6 +88,36 @@ def money(item: dict[str, Any], words: Words, currency: str) -> str:
         return f"{words.money(item.get('usd_low'), item.get('usd_high'), 'USD')} ({cny})"
     usd = words.money(item.get("usd_low"), item.get("usd_high"), "USD", about=True)
     return f"{cny} ({usd})"
+
+
+def scenario_table(options: list[dict[str, Any]], words: Words, currency: str) -> dict[str, Any]:
+    """The MDT's cost table: a column for each scenario any option has (the whole estimate
+    if it happens, in the chosen currency), a row for each option with its own cost notes,
+    and the notes said of several options once below the table, with their numbers."""
+    names: dict[str, str] = {}
+    for option in options:
+        for scenario in option["cost_raw"].get("scenarios", []):
+            names.setdefault(scenario["name"], scenario["label"])
+    ordered = [n for n in SCENARIO_HEADS if n in names]
+    ordered += [n for n in names if n not in SCENARIO_HEADS]
+    heads = [{"name": n, "label": words(SCENARIO_HEADS.get(n, names[n]))} for n in ordered]
+    shared, own = shared_and_own({o["number"]: o["cost"]["notes"] for o in options})
+    rows = []
+    for option in options:
+        by_name = {s["name"]: s for s in option["cost_raw"].get("scenarios", [])}
+        cells = [_scenario_cell(by_name.get(h["name"]), words, currency) for h in heads]
+        rows.append({"option": option, "cells": cells, "notes": own[option["number"]]})
+    return {"heads": heads, "rows": rows, "shared_notes": shared}
+
+
+def _scenario_cell(scenario: dict[str, Any] | None, words: Words, currency: str) -> str:
+    if scenario is None or scenario.get("low") is None:
+        return "—"
+    if currency.upper() == "USD":
+        text = words.money(scenario.get("usd_low"), scenario.get("usd_high"), "USD")
+    else:
+        text = words.money(scenario["low"], scenario["high"], "CNY")
+    return text.replace(" ", "\u00a0")  # a figure is not broken over two lines
 
 
 def what_adds(options: list[dict[str, Any]], words: Words, currency: str) -> list[dict[str, Any]]:

@@ -48,6 +48,40 @@ class SourceList:
         ]
 
 
+def number_ranges(numbers: list[int]) -> str:
+    """Citation numbers as a reader scans them: [1, 2, 3, 5, 7, 8] as "1–3, 5, 7, 8" (a run
+    of three or more is a range)."""
+    runs: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts = []
+    for run in runs:
+        parts += [f"{run[0]}–{run[-1]}"] if len(run) > 2 else [str(n) for n in run]
+    return ", ".join(parts)
+
+
+def shared_and_own(
+    texts: dict[int, list[str]],
+) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
+    """Texts said of two or more options (each once, with their option numbers, in the order
+    first said), and each option's texts that are its own: a note repeated under every option
+    is read once."""
+    said: dict[str, list[int]] = {}
+    for number, lines in texts.items():
+        for line in lines:
+            said.setdefault(line, []).append(number)
+    shared = [
+        {"text": line, "options": number_ranges(numbers)}
+        for line, numbers in said.items()
+        if len(numbers) > 1
+    ]
+    own = {n: [line for line in lines if len(said[line]) == 1] for n, lines in texts.items()}
+    return shared, own
+
+
 def shown_sources(entry: Any, indication: Any) -> dict[str, Any]:
     """The entry's sources behind what the report shows of one option: its status, price,
     insurance, sites and contacts, and this cohort's status, approval, label and evidence."""
