@@ -261,10 +261,11 @@ def test_rapid_tempo_adds_bridging(entries, model, raw, loaded):
 
 
 def usd_free(data: Any) -> Any:
-    """The estimate's JSON without USD figures and the rate that produced them."""
+    """The estimate's JSON without USD figures and the rate that produced them (its value,
+    date and sources)."""
     if isinstance(data, dict):
         return {k: usd_free(v) for k, v in data.items()
-                if not k.startswith("usd_") and k != "fx_rate"}  # fmt: skip
+                if not k.startswith(("usd_", "fx_"))}  # fmt: skip
     if isinstance(data, list):
         return [usd_free(v) for v in data]
     return data
@@ -275,7 +276,14 @@ def test_fx_changes_usd_and_nothing_else(entries, model, raw):
     base = axi_cel(entries, model, None)
     other = axi_cel(entries, model, None, fx=6.5)
     assert base.fx_rate == raw["fx_cny_per_usd"] and other.fx_rate == 6.5
-    assert usd_free(base.as_dict()) == usd_free(other.as_dict())
+    # The model's rate has its date and source; a rate given for this match has neither.
+    assert base.fx_date and base.fx_sources and set(base.fx_sources) <= base.sources.keys()
+    assert other.fx_date is None and other.fx_sources == ()
+    only_fx = base.sources.keys() - other.sources.keys()
+    assert only_fx and only_fx <= set(base.fx_sources)  # the rate's own sources go with it
+    drop = lambda data: {**data, "sources": {k: v for k, v in data["sources"].items()  # noqa: E731
+                                             if k not in only_fx}}  # fmt: skip
+    assert usd_free(drop(base.as_dict())) == usd_free(drop(other.as_dict()))
     assert (other.low, other.high) == (base.low, base.high)
     assert other.usd_low == round(base.low / 6.5) != base.usd_low
     assert line(other, "hospitalisation").usd_high == round(216_000 / 6.5)

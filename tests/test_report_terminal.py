@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from matcher.render.compact import display_width, match_compact
@@ -47,3 +49,15 @@ def test_notes_follow_the_chosen_currency():
     assert money_in_text(note, "CNY", 7.2) == (
         "disease tempo unknown: bridging (CNY 70–160k) not included"
     )
+
+
+def test_details_date_the_model_rate_and_not_a_rate_given(runner):
+    from matcher.cli import cli
+
+    args = ["match", "--diagnosis", "DLBCL", "--prior-lines", "2", "--details"]
+    model = runner.invoke(cli, args)
+    given = runner.invoke(cli, [*args, "--fx", "7.0"])
+    assert model.exit_code == given.exit_code == 0
+    assert re.search(r"at [\d.]+ CNY/USD \(\d{4}-\d{2}\)", model.stdout)  # the model's date
+    assert "at 7 CNY/USD (the rate given)" in given.stdout
+    assert not re.search(r"CNY/USD \(\d{4}", given.stdout)

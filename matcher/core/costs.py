@@ -150,14 +150,17 @@ def _context(
 ) -> dict[str, Any]:
     """The US comparison, payer context, exchange rate and the sources they all cite."""
     insurance = _insurance(entry, track, model, profile)
+    # A rate given for this match (--fx) is the caller's: it has no date and no source.
+    own = rate == model.fx_cny_per_usd
+    fx_sources = tuple(model.fx_source.sources) if own else ()
     cited = [line.sources for line in base]
-    cited += [model.fx_source.sources, us["sources"], insurance["sources"]]
+    cited += [fx_sources, us["sources"], insurance["sources"]]
     return {
         "us_reference": us,
         "insurance": insurance,
         "fx_rate": rate,
-        "fx_date": model.fx_source.date,
-        "fx_sources": tuple(model.fx_source.sources),
+        "fx_date": model.fx_source.date if own else None,
+        "fx_sources": fx_sources,
         "sources": _sources(entry, model, cited),
     }
 

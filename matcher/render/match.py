@@ -213,7 +213,8 @@ def cost_lines(cost: dict[str, Any], currency: str = "CNY") -> list[str]:
         on = "on" if listed else "not on"
         lines.append(f"      insurance: {on} the commercial innovative drug list (not subtracted)")
     if cost.get("fx_rate"):
-        lines.append(f"      at {cost['fx_rate']:g} CNY/USD ({cost.get('fx_date')})")
+        when = cost.get("fx_date") or "the rate given"
+        lines.append(f"      at {cost['fx_rate']:g} CNY/USD ({when})")
     return lines
 
 

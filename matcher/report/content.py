@@ -198,9 +198,7 @@ def _option(
         "checks": [c["confirm"] for c in data["checks"]],
         "not_met": [v.text for v in option.excluded_by],
         "notes": curator_notes(data, request.currency),
-        "cost": option_cost(
-            data["cost"], words, request.currency, catalog.rules.costs.fx_cny_per_usd
-        ),
+        "cost": option_cost(data["cost"], words, request.currency),
         "cost_raw": data["cost"],
         "cites": cites,
         "cites_text": number_ranges(cites),

@@ -40,11 +40,8 @@ SCENARIO_HEADS = {
 }
 
 
-def option_cost(
-    cost: dict[str, Any], words: Words, currency: str, model_fx: float | None = None
-) -> dict[str, Any]:
-    """One option's cost, rounded as people read it, in the chosen currency first.
-    `model_fx` is the cost model's rate: a rate given for the report (--fx) has no date."""
+def option_cost(cost: dict[str, Any], words: Words, currency: str) -> dict[str, Any]:
+    """One option's cost, rounded as people read it, in the chosen currency first."""
     return {
         "track": words(cost["track_label"]) if cost.get("track_label") else cost["track"],
         "range": money(cost, words, currency),
@@ -61,19 +58,20 @@ def option_cost(
         "not_included": [words(item) for item in NOT_INCLUDED],
         "us": us_money(cost.get("us_reference") or {}, words, currency, cost.get("fx_rate")),
         "insurance": insurance_words(cost.get("insurance") or {}, words),
-        "fx": fx_words(cost, words, model_fx),
+        "fx": fx_words(cost, words),
         "notes": [
             money_note(note, words, currency, cost.get("fx_rate")) for note in cost.get("notes", [])
         ],
     }
 
 
-def fx_words(cost: dict[str, Any], words: Words, model_fx: float | None) -> str | None:
-    """The exchange rate used, with the model rate's date, or marked as given for the report."""
+def fx_words(cost: dict[str, Any], words: Words) -> str | None:
+    """The exchange rate used, with the model rate's date, or marked as given for the report
+    (a rate given with --fx has no date)."""
     rate = cost.get("fx_rate")
     if not rate:
         return None
-    if model_fx is not None and rate != model_fx:
+    if not cost.get("fx_date"):
         return words("At {rate} CNY per USD (the rate given for this report).", rate=f"{rate:g}")
     when = words.date(cost.get("fx_date"))
     return words("At {rate} CNY per USD ({when}).", rate=f"{rate:g}", when=when)
