@@ -41,6 +41,10 @@ def test_wheel_installs_into_a_fresh_venv_and_matches_outside_the_repo(tmp_path)
         check=True,
         capture_output=True,
     )
+    fonts = Path(site, "matcher", "report", "fonts")  # the report's own font, with its licence
+    assert {p.name for p in fonts.iterdir()} >= {
+        "ReportSansCommon.otf", "ReportSansCommon.chars", "OFL.txt"
+    }  # fmt: skip
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     env = {**os.environ, "CARTMATCH_DB": str(outside / "c.db"), "PYTHONPATH": ""}

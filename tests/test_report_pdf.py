@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -128,3 +129,56 @@ def test_quick_weasyprint_import_falls_back_to_the_usual_one(tmp_path):
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
     )
     assert done.stdout.splitlines() == ["weasyprint True"]
+
+
+def test_common_font_has_every_character_of_the_catalog_and_the_messages():
+    from fontTools.ttLib import TTFont
+
+    from matcher.report.document import COMMON_FONT, common_characters
+
+    have = common_characters()
+    with TTFont(COMMON_FONT, lazy=True) as font:  # the .chars file says what the font has
+        assert have == {chr(code) for code in font.getBestCmap()}
+    for folder in ("catalog", "rules", "matcher/report/messages"):
+        for path in (ROOT / folder).rglob("*.yaml"):
+            text = {c for c in path.read_text(encoding="utf-8") if c.isprintable()}
+            assert text <= have, f"{path.name}: {sorted(text - have)[:10]}"
+    assert {"肿", "腫", "瘤", "万", "元", "≥", "–", "•", "α"} <= have
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_a_character_the_common_font_lacks_is_set_in_the_whole_font(tmp_path):
+    """A referral written with a rare character (here one from CJK Extension A) gets the whole
+    font, and the character prints: never a missing glyph."""
+    from fontTools.ttLib import TTFont
+
+    from matcher.report.document import (
+        COMMON_FONT,
+        common_characters,
+        font_path,
+        report_font,
+        write_pdf,
+    )
+
+    with TTFont(font_path(), lazy=True) as whole:
+        rare = next(
+            chr(c) for c in sorted(whole.getBestCmap()) if 0x3400 <= c <= 0x4DBF
+        )  # fmt: skip
+    assert rare not in common_characters()
+    style = "<style>html { font-family: 'Report Sans' }</style>"
+    plain = f"<html lang='zh-CN'>{style}<body><p>弥漫大B细胞淋巴瘤</p></body></html>"
+    assert report_font(plain) == COMMON_FONT
+    page = plain.replace("淋巴瘤", f"淋巴瘤 {rare}")
+    assert report_font(page) == font_path()
+    write_pdf(page, tmp_path / "rare.pdf")
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(tmp_path / "rare.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert rare in text and "\ufffd" not in text
+    fonts = subprocess.run(
+        ["pdffonts", str(tmp_path / "rare.pdf")], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert fonts and all("Report-Sans" in line for line in fonts)  # no fallback to a system font

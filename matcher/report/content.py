@@ -192,7 +192,7 @@ def _option(
         "diseases": ", ".join(d for d in diseases if d),
         "track": words(TRACKS[option.entry.track]),
         "enrolment": words(ENROLMENT[option.enrolment]),
-        "plain": plain_words(option, words),
+        "plain": plain_words(option, words, request.audience == "mdt"),
         "criteria": criterion_rows(option, catalog, words),
         "missing": option.missing,
         "checks": [c["confirm"] for c in data["checks"]],
@@ -213,10 +213,13 @@ def curator_notes(data: dict[str, Any], currency: str) -> list[str]:
     return option_notes({**data, "notes": own}, currency)
 
 
-def plain_words(option: Option, words: Words) -> list[str]:
-    """What the option means for the family, in a few sentences."""
+def plain_words(option: Option, words: Words, mdt: bool = False) -> list[str]:
+    """What the option means for the family, in a few sentences. The MDT reads what is missing
+    in the criterion table below, so its report does not list it again here."""
     if option.status is Status.ELIGIBLE:
         lines = [words("Meets every requirement we could check from the records received.")]
+    elif option.status is Status.POSSIBLE and mdt:
+        lines = [words("May fit: the requirements marked unknown in the table decide it.")]
     elif option.status is Status.POSSIBLE:
         asks = option.missing or [
             v.text for v in option.verdicts if v.outcome in (Outcome.UNKNOWN, Outcome.WARN)

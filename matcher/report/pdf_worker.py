@@ -25,7 +25,10 @@ from matcher.errors import CartmatchError
 
 #: A page with Latin and CJK text in the report font: rendered once while the child waits, so
 #: the first real report finds the font loaded and WeasyPrint's C types parsed.
-_WARM_UP = "<html lang='zh-CN'><body><p>Report 报告 1.49–1.63 万元</p></body></html>"
+_WARM_UP = (
+    "<html lang='zh-CN'><style>html { font-family: 'Report Sans' }</style>"
+    "<body><p>Report <b>报告</b> 1.49–1.63 万元</p></body></html>"
+)
 
 
 class PdfWorker:
