@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -182,3 +183,51 @@ def test_a_character_the_common_font_lacks_is_set_in_the_whole_font(tmp_path):
         ["pdffonts", str(tmp_path / "rare.pdf")], capture_output=True, text=True, check=True
     ).stdout.splitlines()[2:]
     assert fonts and all("Report-Sans" in line for line in fonts)  # no fallback to a system font
+
+
+def run_cartmatch(args: list[str], tmp: Path, db: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TMPDIR": str(tmp), "CARTMATCH_DB": str(db)}
+    cartmatch = Path(sys.executable).parent / "cartmatch"
+    return subprocess.run([str(cartmatch), *args], env=env, capture_output=True, text=True)
+
+
+def test_no_copy_of_the_font_is_left_in_the_temporary_directory(tmp_path, db_path):
+    """WeasyPrint copies the font into a temporary folder per process (5-16 MB): gone after a
+    report, after a report the command stops early, and after an in-process PDF."""
+    tmp, out = tmp_path / "tmp", tmp_path / "out"
+    tmp.mkdir()
+    out.mkdir()
+    done = run_cartmatch(["report", *DLBCL, "-o", str(out / "r.pdf")], tmp, db_path)
+    assert done.returncode == 0, done.stderr
+    assert is_pdf(out / "r.pdf")
+    early = ["report", "--diagnosis", "DLBCL", "--age", "-3", "-o", str(out / "x.pdf")]
+    assert run_cartmatch(early, tmp, db_path).returncode == 1
+    assert list(tmp.iterdir()) == []
+    assert [p.name for p in out.iterdir()] == ["r.pdf"]  # and no partial file
+    from matcher.report.document import release_fonts, write_pdf
+
+    release_fonts()  # this process's earlier PDFs: their copies are in the usual folder
+    tempfile.tempdir = str(tmp)
+    try:
+        write_pdf(PAGE, out / "in-process.pdf")
+        assert list(tmp.iterdir())  # the copy lives while the process may write again
+        release_fonts()
+    finally:
+        tempfile.tempdir = None
+    assert list(tmp.iterdir()) == []
+
+
+def test_a_report_is_written_whole_or_the_old_file_stays(tmp_path):
+    """A writer that dies leaves the file that was there, and no partial file beside it."""
+    target = tmp_path / "r.pdf"
+    target.write_bytes(b"the report sent yesterday")
+    with pytest.raises(CartmatchError), PdfWorker() as pdf:
+        pdf._process.kill()
+        pdf._process.join()
+        pdf.write(PAGE, target)
+    assert target.read_bytes() == b"the report sent yesterday"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
+    with PdfWorker() as pdf:
+        pdf.write(PAGE, target)
+    assert is_pdf(target) and target.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]

@@ -44,6 +44,8 @@ def option_cost(cost: dict[str, Any], words: Words, currency: str) -> dict[str, 
     """One option's cost, rounded as people read it, in the chosen currency first."""
     return {
         "track": words(cost["track_label"]) if cost.get("track_label") else cost["track"],
+        # The MDT's cost table: the track's name without its explanation ("China trial").
+        "track_short": words(cost.get("track_label", cost["track"]).split(" (")[0]),
         "range": money(cost, words, currency),
         "assumed_price": cost.get("drug_basis") == "price_band",
         "confidence": words(cost.get("confidence", "low")),
@@ -89,9 +91,9 @@ def money(item: dict[str, Any], words: Words, currency: str) -> str:
 
 
 def scenario_table(options: list[dict[str, Any]], words: Words, currency: str) -> dict[str, Any]:
-    """The MDT's cost table: a column for each scenario any option has (the whole estimate
-    if it happens, in the chosen currency), a row for each option with its own cost notes,
-    and the notes said of several options once below the table, with their numbers."""
+    """The cost table's rows: each option with its own cost notes (the notes said of several
+    options are said once below the table, with their numbers); for the MDT, a column for each
+    scenario any option has (the whole estimate if it happens, in the chosen currency)."""
     names: dict[str, str] = {}
     for option in options:
         for scenario in option["cost_raw"].get("scenarios", []):

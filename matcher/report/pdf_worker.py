@@ -13,8 +13,11 @@ with None or one sentence saying what went wrong.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import shutil
 import signal
+import tempfile
 import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -34,7 +37,8 @@ _WARM_UP = (
 class PdfWorker:
     """`with PdfWorker() as pdf: ... pdf.write(html, target)`: at most one PDF in progress;
     a failure is raised as CartmatchError by the next `write` or on leaving the block. Leaving
-    the block on an error stops the child at once."""
+    the block on an error stops the child once the PDF under way is written (at once on
+    Ctrl-C); a PDF is written whole or not at all."""
 
     def __enter__(self) -> PdfWorker:
         context = _context()
@@ -59,6 +63,9 @@ class PdfWorker:
                 self._finish()
                 self._send(None, "the last PDF")
                 self._process.join()
+            elif kind is not KeyboardInterrupt and self._pending is not None:
+                with contextlib.suppress(CartmatchError):  # the error at hand is the one to say
+                    self._finish()  # the PDF under way is written whole before the stop
         finally:
             self._conn.close()
             if self._process.is_alive():
@@ -106,11 +113,28 @@ def _context() -> Any:
 
 
 def _serve(conn: Connection) -> None:
-    """In the child: get ready, then write each (html, path) received until None or EOF.
-    Ctrl-C is the parent's to handle: it stops the child."""
+    """The child's life: Ctrl-C is the parent's to handle (it stops the child); a stop
+    (SIGTERM) ends it through its cleanup."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from matcher.report.document import write_pdf
+    signal.signal(signal.SIGTERM, _stop)  # stopped by the parent: clean up on the way out
+    # WeasyPrint copies the font into a temporary folder of its own; here that folder is made
+    # inside one the child removes whole, however it ends (stopped mid-layout, say).
+    own = tempfile.mkdtemp(prefix="cartmatch-pdf-")
+    tempfile.tempdir = own
+    try:
+        from matcher.report.document import write_pdf
 
+        _serve_jobs(conn, write_pdf)
+    finally:
+        shutil.rmtree(own, ignore_errors=True)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _serve_jobs(conn: Connection, write_pdf: Any) -> None:
+    """Get ready, then write each (html, path) received until None or EOF."""
     try:
         _warm_up()
         broken = None
