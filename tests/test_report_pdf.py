@@ -143,7 +143,8 @@ def test_common_font_has_every_character_of_the_catalog_and_the_messages():
     for folder in ("catalog", "rules", "matcher/report/messages"):
         for path in (ROOT / folder).rglob("*.yaml"):
             text = {c for c in path.read_text(encoding="utf-8") if c.isprintable()}
-            assert text <= have, f"{path.name}: {sorted(text - have)[:10]}"
+            missing = "".join(sorted(text - have)[:10])
+            assert not missing, f"{path.name}: {missing} not in it; run ./scripts/gen-report-font"
     assert {"肿", "腫", "瘤", "万", "元", "≥", "–", "•", "α"} <= have
 
 
@@ -231,3 +232,23 @@ def test_a_report_is_written_whole_or_the_old_file_stays(tmp_path):
         pdf.write(PAGE, target)
     assert is_pdf(target) and target.stat().st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
+
+
+def test_exit_leaves_no_font_copy_after_an_in_process_pdf(tmp_path):
+    """`cartmatch serve` writes PDFs in its own process: the exit that skips the last garbage
+    collection must still let the font cleanup run first."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    script = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        import matcher.cli
+        from matcher.report.document import write_pdf
+        matcher.cli.cli = lambda prog_name: write_pdf({PAGE!r}, Path({str(tmp_path / "r.pdf")!r}))
+        matcher.cli.main()
+        """
+    )
+    env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True)
+    assert is_pdf(tmp_path / "r.pdf")
+    assert list(tmp.iterdir()) == []

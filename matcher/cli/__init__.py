@@ -6,6 +6,7 @@ Commands parse options, call one core function and render the result. Errors fro
 
 from __future__ import annotations
 
+import atexit
 import gc
 from datetime import date, datetime
 from pathlib import Path
@@ -103,14 +104,13 @@ def cli(ctx: click.Context, db: Path | None) -> None:
 
 
 def main() -> None:
-    try:
-        cli(prog_name="cartmatch")
-    finally:
-        # The command is done: its objects go with the process. Left tracked, the
-        # interpreter's last garbage collection walks them all (the catalog's models, say),
-        # a tenth of a second on every command. Exit handlers still run; connections and
-        # files are closed by the commands themselves.
-        gc.freeze()
+    # Once the command is done, its objects go with the process: left tracked, the
+    # interpreter's last garbage collection walks them all (the catalog's models, say), a tenth
+    # of a second on every command. Registered first, this exit handler runs last, after those
+    # that still need the collector (the report's font cleanup); connections and files are
+    # closed by the commands themselves.
+    atexit.register(gc.freeze)
+    cli(prog_name="cartmatch")
 
 
 from matcher.cli import cases as _cases  # noqa: E402, F401  (cases, call-backs)
