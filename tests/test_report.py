@@ -340,3 +340,44 @@ def test_mdt_cost_table_has_a_column_per_scenario_with_the_engine_totals(written
             assert cell == Words.of("en").money(low, high, currency).replace(" ", "\u00a0")
     html = paths["html"].read_text(encoding="utf-8")
     assert all(f">{h['label']}</th>" in html for h in table["heads"])
+
+
+def test_what_is_included_is_said_per_group_of_options_it_is_true_of(written):
+    """A commercial option includes the product's list price; a trial's product is provided:
+    each option's own list, never the first option's for all."""
+    report, _ = written[("gastric", "en", "family")]
+    options = {o["number"]: "; ".join(o["cost"]["included"]) for o in shown(report)}
+    groups = report["included"]
+    assert len(groups) > 1, "the gastric options are on more than one track"
+    said = {}
+    for group in groups:
+        for number in range(1, len(options) + 1):
+            if number_in(group["options"], number):
+                said[number] = group["text"]
+    assert said == options
+
+
+def number_in(ranges: str, number: int) -> bool:
+    for part in ranges.split(", "):
+        low, _, high = part.partition("–")
+        if int(low) <= number <= int(high or low):
+            return True
+    return False
+
+
+def test_a_trial_keeps_its_own_name_in_chinese(written):
+    report, _ = written[("dlbcl", "zh", "family")]
+    names = [o["name"] for o in shown(report)]
+    assert len(names) == len(set(names)), names
+    trial = next(o for o in shown(report) if "NCT06902012" in o["english_name"])
+    assert trial["name"].startswith(trial["english_name"])
+    assert trial["short_name"].endswith("试验")
+
+
+@pytest.mark.parametrize("kind", KINDS, ids="-".join)
+def test_no_catalog_source_id_is_shown(written, kind):
+    """'(S07, S05)' in an engine note names sources a reader cannot look up: the report
+    numbers its sources instead."""
+    _, paths = written[kind]
+    html = paths["html"].read_text(encoding="utf-8")
+    assert not re.search(r"\((?:[A-Z]\d+[a-z]?)(?:, [A-Z]\d+[a-z]?)*\)", html)

@@ -252,3 +252,23 @@ def test_exit_leaves_no_font_copy_after_an_in_process_pdf(tmp_path):
     subprocess.run([sys.executable, "-c", script], env=env, check=True)
     assert is_pdf(tmp_path / "r.pdf")
     assert list(tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "said"),
+    [
+        (["--run", "1", "-o", "{tmp}/afile"], 1, "afile is a file; with --run, -o names a folder"),
+        (["--run", "1", "--diagnosis", "DLBCL", "-o", "{tmp}/r"], 2, "give no PROFILE or flags"),
+        (["--diagnosis", "DLBCL", "-o", "{tmp}/x.pdf", "--format", "html"], 2, "goes with --run"),
+        (["--diagnosis", "DLBCL", "-o", "{tmp}/ro.pdf"], 1, "ro.pdf is read-only"),
+    ],
+)
+def test_what_would_be_ignored_or_lost_is_refused(runner, tmp_path, args, code, said):
+    (tmp_path / "afile").write_text("notes", encoding="utf-8")
+    (tmp_path / "ro.pdf").write_bytes(b"sent yesterday")
+    (tmp_path / "ro.pdf").chmod(0o444)
+    result = runner.invoke(cli, ["report", *(a.format(tmp=tmp_path) for a in args)])
+    assert result.exit_code == code, result.output
+    assert said in result.stderr
+    assert (tmp_path / "ro.pdf").read_bytes() == b"sent yesterday"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "cartmatch.db", "ro.pdf"]

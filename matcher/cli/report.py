@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,8 @@ from matcher.errors import CartmatchError, NotFoundError
     "--format",
     "fmt",
     type=click.Choice(["pdf", "html"]),
-    default="pdf",
-    show_default=True,
-    help="With --run: the format of each file.",
+    help="With --run: the format of each file (default: pdf). Without --run, the suffix of "
+    "-o says it.",
 )
 @pass_app
 def report(
@@ -82,6 +82,7 @@ def report(
     """
     from matcher.report.pdf_worker import PdfWorker, report_format
 
+    fmt = _checked_request(profile, output, run_id, fmt, fields)
     pdf = (fmt if run_id is not None else report_format(output)) == "pdf"
     # Started first: the PDF writer gets ready (WeasyPrint, the font) while this process
     # imports the engine, reads the catalog and matches.
@@ -99,6 +100,28 @@ def report(
         click.echo(f"{written} report(s) written to {output}", err=True)
     else:
         click.echo(f"report written to {output}", err=True)
+
+
+def _checked_request(
+    profile: str | None, output: Path, run_id: int | None, fmt: str | None, fields: dict
+) -> str:
+    """The format for --run, after refusing what would be silently ignored: a profile with
+    --run, --format without it, and a target that cannot be written."""
+    given = profile is not None or any(v for v in fields.values() if v not in (None, ()))
+    if run_id is not None and given:
+        raise click.UsageError("--run reports on a saved run's referrals: give no PROFILE or flags")
+    if run_id is None and fmt is not None:
+        raise click.UsageError("--format goes with --run; otherwise the suffix of -o says it")
+    if run_id is not None and output.exists() and not output.is_dir():
+        raise CartmatchError(f"{output.name} is a file; with --run, -o names a folder")
+    if run_id is None and not output.parent.is_dir():  # said now, not after the layout
+        raise CartmatchError(
+            f"cannot write {output.name}: No such file or directory; check the folder exists "
+            "and is writable"
+        )
+    if run_id is None and output.is_file() and not output.stat().st_mode & stat.S_IWUSR:
+        raise CartmatchError(f"{output.name} is read-only; remove it or choose another name")
+    return fmt or "pdf"
 
 
 def _write_one(

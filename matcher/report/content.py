@@ -19,7 +19,13 @@ from matcher.core.engine import MatchResult, Option
 from matcher.model.verdict import Outcome, Status
 from matcher.render.compact import merged_asks as asks_by_option
 from matcher.render.match import given_value, option_notes
-from matcher.report.costs import chart_rows, option_cost, scenario_table, what_adds
+from matcher.report.costs import (
+    chart_rows,
+    option_cost,
+    scenario_table,
+    what_adds,
+    without_source_ids,
+)
 from matcher.report.refs import (
     SourceList,
     entry_sites,
@@ -133,6 +139,7 @@ def build_report(result: MatchResult, catalog: Catalog, request: ReportRequest) 
         "adds": what_adds(options, words, request.currency),
         "scenarios": scenario_table(options, words, request.currency),
         "insurance": same_lines(options, lambda o: o["cost"]["insurance"]),
+        "included": same_lines(options, lambda o: ["; ".join(o["cost"]["included"])]),
         "common_notes": common,
         "sites": entry_sites(shown, catalog, words),
         "sources": sources.listed(words),
@@ -143,9 +150,17 @@ def _shown(option: Option) -> bool:
     return option.status is not Status.INELIGIBLE and option.enrolment != "closed"
 
 
+#: Tracks whose entry is a trial: its Chinese names are those of the product it gives.
+TRIALS = ("registrational_trial", "iit")
+
+
 def display_name(entry: Any, words: Words) -> str:
-    """The product's name for the reader: its Chinese name first in a Chinese report."""
+    """The product's name for the reader: its Chinese name first in a Chinese report. A
+    trial keeps its own name, with its product's Chinese name in brackets: titled by the
+    product alone, an investigator's trial of axi-cel read as axi-cel itself."""
     chinese = entry.names.chinese
+    if words.lang == "zh" and chinese and entry.track in TRIALS:
+        return f"{entry.name}（{chinese[0]}）"
     if words.lang == "zh" and chinese:
         brand = f"（{chinese[1]}）" if len(chinese) > 1 and chinese[1] not in chinese[0] else ""
         return f"{chinese[0]}{brand}"
@@ -154,9 +169,10 @@ def display_name(entry: Any, words: Words) -> str:
 
 def short_name(entry: Any, words: Words) -> str:
     """A name short enough for a chart label: the Chinese or the English name before its
-    brackets (Axicabtagene ciloleucel, 阿基仑赛注射液)."""
+    brackets (Axicabtagene ciloleucel, 阿基仑赛注射液; a trial of it, 阿基仑赛注射液试验)."""
     if words.lang == "zh" and entry.names.chinese:
-        return entry.names.chinese[0]
+        trial = words("trial") if entry.track in TRIALS else ""
+        return f"{entry.names.chinese[0]}{trial}"
     return entry.name.split(" (")[0].split(", ")[0]
 
 
@@ -210,7 +226,7 @@ def curator_notes(data: dict[str, Any], currency: str) -> list[str]:
     those, beside the figures they qualify."""
     about_cost = set(data["cost"].get("notes", []))
     own = [note for note in data["notes"] if note not in about_cost]
-    return option_notes({**data, "notes": own}, currency)
+    return [without_source_ids(note) for note in option_notes({**data, "notes": own}, currency)]
 
 
 def plain_words(option: Option, words: Words, mdt: bool = False) -> list[str]:

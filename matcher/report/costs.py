@@ -4,6 +4,7 @@ rows of the chart beside the US reference."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from matcher.core.costs import SEVERAL_INFUSIONS
@@ -174,11 +175,20 @@ def money_note(note: str, words: Words, currency: str, fx: float | None) -> str:
         return words(
             "Disease tempo unknown: bridging therapy is not included (see the bridging scenario)."
         )
-    return money_in_text(note, currency, fx)
+    return without_source_ids(money_in_text(note, currency, fx))
+
+
+#: "(S07, S05)" in an engine note: the catalog's source ids, which a report reader cannot look
+#: up (the option's sources are listed under their report numbers instead).
+_SOURCE_IDS = re.compile(r"\s*\((?:[A-Z]\d+[a-z]?)(?:,\s*[A-Z]\d+[a-z]?)*\)")
+
+
+def without_source_ids(note: str) -> str:
+    return _SOURCE_IDS.sub("", note)
 
 
 def chart_rows(options: list[dict[str, Any]], words: Words, currency: str) -> dict[str, Any]:
-    """The bars of the cost chart: each option's range (and how far a complicated course can
+    """The bars of the cost chart: each option's range (and how far its costliest scenario can
     take it) on one axis with the US reference, in the chosen currency."""
     use_usd = currency.upper() == "USD"
     rows = []
