@@ -381,3 +381,10 @@ def test_no_catalog_source_id_is_shown(written, kind):
     _, paths = written[kind]
     html = paths["html"].read_text(encoding="utf-8")
     assert not re.search(r"\((?:[A-Z]\d+[a-z]?)(?:, [A-Z]\d+[a-z]?)*\)", html)
+
+
+def test_a_disease_status_in_the_criterion_table_is_in_the_report_language(written):
+    report, _ = written[("dlbcl", "zh", "mdt")]
+    values = [c["value"] for o in shown(report) for c in o["criteria"]]
+    assert "refractory" not in values
+    assert Words.of("zh")("refractory") in values

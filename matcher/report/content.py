@@ -272,6 +272,8 @@ def criterion_rows(option: Option, catalog: Catalog, words: Words) -> list[dict[
 def _value_text(value: Any, catalog: Catalog, words: Words) -> str:
     if isinstance(value, str) and (name := disease_name(value, catalog, words)):
         return name
+    if isinstance(value, str) and value in STATUSES:  # a disease status, in the report's words
+        return words(STATUSES[value])
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     if isinstance(value, list | tuple):
