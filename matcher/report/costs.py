@@ -118,7 +118,8 @@ def _scenario_cell(scenario: dict[str, Any] | None, words: Words, currency: str)
         text = words.money(scenario.get("usd_low"), scenario.get("usd_high"), "USD")
     else:
         text = words.money(scenario["low"], scenario["high"], "CNY")
-    return text.replace(" ", "\u00a0")  # a figure is not broken over two lines
+    # The table's note names the currency once: "1.56–1.79 M", "363–589k" ("156–179 万元").
+    return text.removeprefix(f"{currency.upper()} ").replace(" ", "\u00a0")
 
 
 def what_adds(options: list[dict[str, Any]], words: Words, currency: str) -> list[dict[str, Any]]:
