@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import shutil
 from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -37,20 +36,13 @@ def report_pdf(
     catalog: Catalog, raw: dict[str, Any], audience: str, lang: str, today: date
 ) -> bytes:
     """The family or MDT report (issue #15) as PDF bytes: matched with every option (the
-    report counts the ineligible ones too), written in a private folder that is then removed."""
+    report counts the ineligible ones too). Never written to disk here."""
     from matcher.report.content import ReportRequest, build_report
-    from matcher.report.document import render_html, write_pdf
-    from matcher.web.uploads import private_dir
+    from matcher.report.document import pdf_bytes, render_html
 
     result = match_result(catalog, raw, True, "", today)
     content = build_report(result, catalog, ReportRequest(audience, lang, "CNY", today))
-    folder = private_dir("cartmatch-report-")
-    try:
-        target = folder / "report.pdf"
-        write_pdf(render_html(content), target)
-        return target.read_bytes()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    return pdf_bytes(render_html(content))
 
 
 def _worker_catalog(db_path: str) -> Catalog:
