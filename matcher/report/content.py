@@ -30,6 +30,7 @@ from matcher.report.refs import (
     SourceList,
     entry_sites,
     number_ranges,
+    said_of,
     shared_and_own,
     shown_sources,
 )
@@ -350,16 +351,9 @@ def merged_asks(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def same_lines(options: list[dict[str, Any]], lines_of: Any) -> list[dict[str, Any]]:
     """Each line of a per-option text (insurance, say) once, with the numbers of the options
-    it is said of, in the order first said: the context every option shares is read once."""
-    groups: dict[str, list[int]] = {}
-    for option in options:
-        for line in lines_of(option):
-            groups.setdefault(line, []).append(option["number"])
-    said = [
-        {"text": text, "options": number_ranges(numbers), "count": len(numbers)}
-        for text, numbers in groups.items()
-    ]
-    return sorted(said, key=lambda g: g["count"] == len(options))  # said of all: last
+    it is said of: the context every option shares is read once, and last."""
+    said = said_of({o["number"]: lines_of(o) for o in options})
+    return sorted(said, key=lambda g: g["count"] == len(options))
 
 
 def common_notes(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -373,11 +367,8 @@ def common_notes(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def merged_checks(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the treating centre confirms before infusion, once each, with its options."""
-    checks: dict[str, list[int]] = {}
-    for option in options:
-        for check in option["checks"]:
-            checks.setdefault(check, []).append(option["number"])
-    return [{"check": c, "options": numbers} for c, numbers in checks.items()]
+    said = said_of({o["number"]: o["checks"] for o in options})
+    return [{"check": group["text"], "options": group["numbers"]} for group in said]
 
 
 def left_out(result: MatchResult, catalog: Catalog, words: Words) -> dict[str, Any]:

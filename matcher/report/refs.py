@@ -63,22 +63,28 @@ def number_ranges(numbers: list[int]) -> str:
     return ", ".join(parts)
 
 
-def shared_and_own(
-    texts: dict[int, list[str]],
-) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
-    """Texts said of two or more options (each once, with their option numbers, in the order
-    first said), and each option's texts that are its own: a note repeated under every option
-    is read once."""
+def said_of(texts: dict[int, list[str]]) -> list[dict[str, Any]]:
+    """Each text once, in the order first said, with the numbers of the options it is said of
+    (as a list and as ranges, "1–3, 6"): the one grouping behind every "options N: text"."""
     said: dict[str, list[int]] = {}
     for number, lines in texts.items():
         for line in lines:
             said.setdefault(line, []).append(number)
-    shared = [
-        {"text": line, "options": number_ranges(numbers)}
-        for line, numbers in said.items()
-        if len(numbers) > 1
+    return [
+        {"text": text, "numbers": numbers, "options": number_ranges(numbers), "count": len(numbers)}
+        for text, numbers in said.items()
     ]
-    own = {n: [line for line in lines if len(said[line]) == 1] for n, lines in texts.items()}
+
+
+def shared_and_own(
+    texts: dict[int, list[str]],
+) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
+    """Texts said of two or more options, and each option's texts that are its own: a note
+    repeated under every option is read once."""
+    said = said_of(texts)
+    shared = [group for group in said if group["count"] > 1]
+    once = {group["text"] for group in said if group["count"] == 1}
+    own = {n: [line for line in lines if line in once] for n, lines in texts.items()}
     return shared, own
 
 
