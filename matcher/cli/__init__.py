@@ -103,7 +103,15 @@ def cli(ctx: click.Context, db: Path | None) -> None:
     ctx.obj = App(db)
 
 
+#: The garbage collector's thresholds for a command. At the default (a collection every 700
+#: new objects) it runs thousands of times while the engine is imported and the catalog's
+#: models are built, a fifth of `match`'s time (`scripts/bench startup`); the commands make
+#: little cyclic garbage, so collecting every 50,000 costs little memory.
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
 def main() -> None:
+    gc.set_threshold(*GC_THRESHOLDS)
     # Once the command is done, its objects go with the process: left tracked, the
     # interpreter's last garbage collection walks them all (the catalog's models, say), a tenth
     # of a second on every command. Registered first, this exit handler runs last, after those
