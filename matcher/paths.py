@@ -37,6 +37,18 @@ def default_db_path() -> Path:
     return base / "cartmatch" / "cartmatch.db"
 
 
+def cache_dir() -> Path:
+    """The per-user cache directory of this platform: what is kept there (compiled report
+    templates) is rebuilt when missing."""
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    elif os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "cartmatch"
+
+
 def bundle_hash() -> str:
     """Content hash of every bundled catalog and rules file: tells when the data changed."""
     return files_hash(catalog_dir(), rules_dir())

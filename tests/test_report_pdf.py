@@ -272,3 +272,27 @@ def test_what_would_be_ignored_or_lost_is_refused(runner, tmp_path, args, code, 
     assert said in result.stderr
     assert (tmp_path / "ro.pdf").read_bytes() == b"sent yesterday"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "cartmatch.db", "ro.pdf"]
+
+
+def test_the_compiled_template_is_kept_and_a_cache_that_cannot_be_made_is_no_error(
+    tmp_path, db_path
+):
+    """The report's template, compiled once, is kept in the user's cache folder (readable by
+    its owner only); a cache folder that cannot be made leaves the report as it would be."""
+    args = ["report", "--diagnosis", "DLBCL", "--age", "54", "--today", "2026-11-29"]
+    cache = tmp_path / "cache"
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    for name, folder in (("made", cache), ("read", cache), ("none", blocked)):
+        done = _with_cache([*args, "-o", str(tmp_path / f"{name}.html")], db_path, folder)
+        assert done.returncode == 0, done.stderr
+        kept = list((cache / "cartmatch" / "templates").iterdir())
+        assert len(kept) == 1 and kept[0].stat().st_mode & 0o077 == 0
+    made = (tmp_path / "made.html").read_bytes()
+    assert made == (tmp_path / "read.html").read_bytes() == (tmp_path / "none.html").read_bytes()
+
+
+def _with_cache(args: list[str], db: Path, cache: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CARTMATCH_DB": str(db), "XDG_CACHE_HOME": str(cache)}
+    cartmatch = Path(sys.executable).parent / "cartmatch"
+    return subprocess.run([str(cartmatch), *args], env=env, capture_output=True, text=True)
