@@ -18,6 +18,7 @@ from matcher.core.patient import load_patient
 from matcher.report import words as report_words
 from matcher.report.content import ReportRequest, build_report
 from matcher.report.document import render_html, write_report
+from matcher.report.refs import number_ranges
 from matcher.report.words import Words
 from tests.conftest import TODAY
 
@@ -105,7 +106,10 @@ def test_pdf_has_the_options_costs_sources_and_disclaimer(written, kind):
     assert options, "every README example has options"
     for option in options[:3]:
         assert squeeze(option["name"]) in text
-        assert squeeze(option["cost"]["range"]) in text
+        # The MDT reads the cost in a table's narrow column: the figure in the chosen currency
+        # is whole on its line, the other may wrap beside the next column's text.
+        cost = option["cost"]["range"]
+        assert squeeze(cost.split(" (")[0] if kind[2] == "mdt" else cost) in text
     assert squeeze(report["sources"][0]["title"]) in text
     assert squeeze(DISCLAIMER[kind[1]]) in text
 
@@ -212,6 +216,7 @@ def test_every_fixed_word_of_the_code_is_translated():
         content.TRACKS,
         content.ENROLMENT,
         content.ENROLMENT_PLAIN,
+        content.MDT_INTROS,
         content.OUTCOMES,
         content.STATUSES,
         content.SEXES,
@@ -284,8 +289,6 @@ def test_report_from_a_screening_run_writes_one_file_per_referral(runner, tmp_pa
 
 
 def test_citations_read_as_ranges():
-    from matcher.report.refs import number_ranges
-
     assert number_ranges([7, 1, 2, 3, 5, 8]) == "1–3, 5, 7, 8"
     assert number_ranges([4]) == "4"
     assert number_ranges([]) == ""
@@ -324,8 +327,10 @@ def test_mdt_cost_table_has_a_column_per_scenario_with_the_engine_totals(written
     names = [h["name"] for h in table["heads"]]
     assert "bridging" in names and "complicated" in names
     currency = "USD" if example == "lupus" else "CNY"
-    for row in table["rows"]:
-        cost = row["option"]["cost_raw"]
+    numbers = [o["number"] for row in table["rows"] for o in row["options"]]
+    assert sorted(numbers) == [o["number"] for o in shown(report)]  # each option in one row
+    for row, option in [(r, option) for r in table["rows"] for option in r["options"]]:
+        cost = option["cost_raw"]
         assert len(row["cells"]) == len(names)
         for name, cell in zip(names, row["cells"], strict=True):
             scenario = next((s for s in cost.get("scenarios", []) if s["name"] == name), None)
@@ -348,15 +353,34 @@ def test_what_is_included_is_said_per_group_of_options_it_is_true_of(written):
     """A commercial option includes the product's list price; a trial's product is provided:
     each option's own list, never the first option's for all."""
     report, _ = written[("gastric", "en", "family")]
-    options = {o["number"]: "; ".join(o["cost"]["included"]) for o in shown(report)}
+    options = {o["number"]: sorted(o["cost"]["included"]) for o in shown(report)}
     groups = report["included"]
     assert len(groups) > 1, "the gastric options are on more than one track"
-    said = {}
+    said: dict[int, list[str]] = {number: [] for number in options}
     for group in groups:
-        for number in range(1, len(options) + 1):
+        for number in options:
             if number_in(group["options"], number):
-                said[number] = group["text"]
-    assert said == options
+                said[number] += group["parts"]
+    assert {n: sorted(parts) for n, parts in said.items()} == options
+    assert groups[-1]["count"] == len(options)  # what every option includes: said once, last
+
+
+def test_options_with_the_same_estimate_share_a_row_and_a_bar(written):
+    """Eighteen lupus trials on one pathway cost the same: one row of the cost table and one
+    bar of the chart, naming them by number, not eighteen identical lines."""
+    report, paths = written[("lupus", "en", "family")]
+    rows = report["scenarios"]["rows"]
+    assert len(rows) < len(shown(report))
+    grouped = next(row for row in rows if len(row["options"]) > 3)
+    numbers = [o["number"] for o in grouped["options"]]
+    assert grouped["names"] == [f"Options {number_ranges(numbers)}"]
+    bars = [b for b in report["chart"]["rows"] if not b["us"]]
+    assert len(bars) == len(rows)
+    html = paths["html"].read_text(encoding="utf-8")
+    assert html.count(grouped["cost"]["range"]) >= 1
+    family, _ = written[("dlbcl", "en", "family")]
+    assert all(len(row["options"]) <= 3 for row in family["scenarios"]["rows"])
+    assert all(name[0].isdigit() for row in family["scenarios"]["rows"] for name in row["names"])
 
 
 def number_in(ranges: str, number: int) -> bool:
@@ -390,3 +414,75 @@ def test_a_disease_status_in_the_criterion_table_is_in_the_report_language(writt
     values = [c["value"] for o in shown(report) for c in o["criteria"]]
     assert "refractory" not in values
     assert Words.of("zh")("refractory") in values
+
+
+@pytest.mark.parametrize("example", ["dlbcl", "lupus"])
+def test_each_criterion_row_is_shown_once_in_its_option_or_in_the_shared_table(
+    catalog, written, example
+):
+    """The MDT reads a requirement that several options needing tests share once, with their
+    numbers; with each option's own rows, every row of every option's criterion table is
+    there, once. An option that can proceed or is close keeps its whole table."""
+    from matcher.report.content import SHARED_BY_AT_LEAST, _shown, criterion_rows
+
+    report, paths = written[(example, "en", "mdt")]
+    profile, _, fx = EXAMPLES[example]
+    patient, warnings = load_patient(profile, catalog.lexicon, TODAY)
+    result = match(patient, catalog, warnings=warnings, include_all=True, fx=fx, today=TODAY)
+    engine = [o for o in result.options if _shown(o)]
+    shared = [row for group in report["groups"] for row in group["shared"]]
+    assert shared
+    fields = ("text", "value", "outcome", "message")
+    for option, verdicts in zip(shown(report), engine, strict=True):
+        rows = criterion_rows(verdicts, catalog, Words.of("en"))
+        expected = sorted(tuple(c[f] for f in fields) for c in rows)
+        mine = [tuple(c[f] for f in fields) for c in option["criteria"]]
+        theirs = [
+            tuple(c[f] for f in fields) for c in shared if number_in(c["options"], option["number"])
+        ]
+        assert sorted(mine + theirs) == expected, option["name"]
+        assert option["shared_criteria"] == len(theirs)
+        if option["status"] != "possible":
+            assert not theirs and mine == [tuple(c[f] for f in fields) for c in rows]
+    numbers = [o["number"] for o in shown(report)]
+    assert all(len(_numbers(c["options"], numbers)) >= SHARED_BY_AT_LEAST for c in shared)
+    html = paths["html"].read_text(encoding="utf-8")
+    assert "Requirements several options share" in html
+    rows = sum(len(o["criteria"]) for o in shown(report)) + len(shared)
+    assert len(re.findall(r'<tr class="(?:met|not_met|unknown|warn)">', html)) == rows
+
+
+def _numbers(ranges: str, numbers: list[int]) -> list[int]:
+    return [n for n in numbers if number_in(ranges, n)]
+
+
+def test_what_to_request_names_options_by_number_when_it_decides_many(written):
+    """An ask that decides most of eighteen lupus trials names them by number ("options 1–4,
+    6–13"), one that decides a few by number and name; either way the right options."""
+    report, _ = written[("lupus", "en", "family")]
+    options = shown(report)
+    for ask in report["asks"]:
+        wanted = [o["number"] for o in options if ask["ask"] in o["missing"]]
+        if len(wanted) > 3:
+            assert ask["decides"] == [f"options {number_ranges(wanted)}"]
+        else:
+            by_number = {o["number"]: o["short_name"] for o in options}
+            assert ask["decides"] == [f"{n}. {by_number[n]}" for n in wanted]
+    assert any(
+        len(a["decides"]) == 1 and a["decides"][0].startswith("options ") for a in report["asks"]
+    )
+
+
+def test_where_lists_each_programme_with_its_options_and_the_rest_in_one_line(written):
+    report, paths = written[("lupus", "en", "family")]
+    sites = report["sites"]
+    numbers = [n for p in sites["programmes"] for n in p["numbers"]]
+    unnamed = [
+        o["number"] for o in shown(report) if number_in(sites["unnamed"]["options"], o["number"])
+    ]
+    assert sites["unnamed"]["count"] == len(unnamed) > 1
+    assert sorted(numbers + unnamed) == [o["number"] for o in shown(report)]
+    assert all(p["sites"] for p in sites["programmes"])
+    html = paths["html"].read_text(encoding="utf-8")
+    said = f"No site is named in the sources read for options {sites['unnamed']['options']}."
+    assert html.count("No site is named") == 1 and said in html

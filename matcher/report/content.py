@@ -9,6 +9,7 @@ options each item would decide.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,7 @@ from matcher.render.match import given_value, option_notes
 from matcher.report.costs import (
     chart_rows,
     option_cost,
+    option_names,
     scenario_table,
     what_adds,
     without_source_ids,
@@ -52,6 +54,12 @@ GROUPS = (
         "One or more requirements are not met today, but could be met later.",
     ),
 )
+#: What a group means, for the MDT where it differs: the criterion tables say what is missing.
+MDT_INTROS = {
+    Status.POSSIBLE: (
+        "Nothing rules these out; the requirements marked unknown in the tables decide them."
+    ),
+}
 
 TRACKS = {
     "nmpa_commercial": "Approved product (NMPA)",
@@ -118,6 +126,8 @@ def build_report(result: MatchResult, catalog: Catalog, request: ReportRequest) 
         _option(n, o, catalog, words, request, sources) for n, o in enumerate(shown, start=1)
     ]
     common = common_notes(options)
+    criteria = common_criteria(options)
+    intros = MDT_INTROS if request.audience == "mdt" else {}
     return {
         "lang": request.lang,
         "audience": request.audience,
@@ -129,18 +139,23 @@ def build_report(result: MatchResult, catalog: Catalog, request: ReportRequest) 
         "catalog": catalog_line(result, catalog, shown, words, today),
         "no_option": result.no_option if not shown else None,
         "groups": [
-            {"title": words(title), "intro": words(intro), "options": grouped}
+            {
+                "title": words(title),
+                "intro": words(intros.get(status, intro)),
+                "options": grouped,
+                "shared": criteria if status is Status.POSSIBLE else [],
+            }
             for status, title, intro in GROUPS
             if (grouped := [o for o in options if o["status"] == status.value])
         ],
-        "asks": merged_asks(options),
+        "asks": merged_asks(options, words),
         "checks": merged_checks(options),
         "left_out": left_out(result, catalog, words),
         "chart": chart_rows(options, words, request.currency),
         "adds": what_adds(options, words, request.currency),
         "scenarios": scenario_table(options, words, request.currency),
         "insurance": same_lines(options, lambda o: o["cost"]["insurance"]),
-        "included": same_lines(options, lambda o: ["; ".join(o["cost"]["included"])]),
+        "included": included_lines(options),
         "common_notes": common,
         "sites": entry_sites(shown, catalog, words),
         "sources": sources.listed(words),
@@ -169,12 +184,19 @@ def display_name(entry: Any, words: Words) -> str:
 
 
 def short_name(entry: Any, words: Words) -> str:
-    """A name short enough for a chart label: the Chinese or the English name before its
-    brackets (Axicabtagene ciloleucel, 阿基仑赛注射液; a trial of it, 阿基仑赛注射液试验)."""
+    """A name short enough for a chart label: the Chinese name, or the English name without
+    its brackets, before its first comma or " in " (Axicabtagene ciloleucel, 阿基仑赛注射液; a
+    trial of it, 阿基仑赛注射液试验; PRG-1801 for "PRG-1801 (BCMA CAR-T) in refractory lupus
+    nephritis ...")."""
     if words.lang == "zh" and entry.names.chinese:
         trial = words("trial") if entry.track in TRIALS else ""
         return f"{entry.names.chinese[0]}{trial}"
-    return entry.name.split(" (")[0].split(", ")[0]
+    return _BRACKETS.sub("", entry.name).split(", ")[0].split(" in ")[0]
+
+
+#: A bracketed part of a name: "Universal (allogeneic) CD19 CAR-T in SLE" is cut to
+#: "Universal CD19 CAR-T in SLE", where cutting at the bracket left "Universal".
+_BRACKETS = re.compile(r"\s*\([^()]*\)")
 
 
 def disease_name(code: str | None, catalog: Catalog, words: Words) -> str | None:
@@ -232,11 +254,11 @@ def curator_notes(data: dict[str, Any], currency: str) -> list[str]:
 
 def plain_words(option: Option, words: Words, mdt: bool = False) -> list[str]:
     """What the option means for the family, in a few sentences. The MDT reads what is missing
-    in the criterion table below, so its report does not list it again here."""
+    in the criterion tables, so its report does not list it again here."""
     if option.status is Status.ELIGIBLE:
         lines = [words("Meets every requirement we could check from the records received.")]
-    elif option.status is Status.POSSIBLE and mdt:
-        lines = [words("May fit: the requirements marked unknown in the table decide it.")]
+    elif option.status is Status.POSSIBLE and mdt:  # the group's introduction says it once
+        lines = []
     elif option.status is Status.POSSIBLE:
         asks = option.missing or [
             v.text for v in option.verdicts if v.outcome in (Outcome.UNKNOWN, Outcome.WARN)
@@ -343,10 +365,17 @@ def catalog_line(
     )
 
 
-def merged_asks(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each record or test to request once, with the options it would decide."""
-    asks = asks_by_option(options, lambda o: f"{o['number']}. {o['short_name']}")
-    return [{"ask": ask, "decides": decides} for ask, decides in asks.items()]
+def merged_asks(options: list[dict[str, Any]], words: Words) -> list[dict[str, Any]]:
+    """Each record or test to request once, with the options it would decide: by number and
+    name, or by number alone when it decides more than a few."""
+    asks = asks_by_option(options, lambda o: o)
+    return [
+        {
+            "ask": ask,
+            "decides": option_names(decides, words, "short_name", many="options {options}"),
+        }
+        for ask, decides in asks.items()
+    ]
 
 
 def same_lines(options: list[dict[str, Any]], lines_of: Any) -> list[dict[str, Any]]:
@@ -354,6 +383,18 @@ def same_lines(options: list[dict[str, Any]], lines_of: Any) -> list[dict[str, A
     it is said of: the context every option shares is read once, and last."""
     said = said_of({o["number"]: lines_of(o) for o in options})
     return sorted(said, key=lambda g: g["count"] == len(options))
+
+
+def included_lines(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the estimates include, each part once: the parts some options have (a commercial
+    product's list price, a trial's product provided free) first, with their option numbers,
+    then the parts every option has, in one line."""
+    by_options: dict[str, dict[str, Any]] = {}
+    for group in same_lines(options, lambda o: o["cost"]["included"]):
+        line = by_options.setdefault(group["options"], {**group, "parts": []})
+        line["parts"].append(group["text"])
+        line["text"] = "; ".join(line["parts"])
+    return list(by_options.values())
 
 
 def common_notes(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -365,10 +406,37 @@ def common_notes(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return shared
 
 
+#: A criterion row said of this many options needing tests or records, or more, is shown once
+#: for them all.
+SHARED_BY_AT_LEAST = 3
+
+
+def common_criteria(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the MDT's criterion table that several options needing tests or records share
+    (the same text, patient value, outcome and explanation: "Active despite standard therapy
+    ... met" under seventeen lupus trials), taken out of their tables to be shown once with
+    the options' numbers. Each such option keeps its own rows and the count of its shared ones.
+    An option that can proceed, or is close, keeps its whole table: that is the table the MDT
+    checks before saying yes, or reads to see what is not met."""
+
+    def key(row: dict[str, Any]) -> tuple[str, ...]:
+        return (row["text"], row["value"], row["outcome"], row["message"])
+
+    possible = [o for o in options if o["status"] == Status.POSSIBLE.value]
+    rows = {key(row): row for option in possible for row in option["criteria"]}
+    keys = {o["number"]: list(dict.fromkeys(key(row) for row in o["criteria"])) for o in possible}
+    shared = [g for g in said_of(keys) if g["count"] >= SHARED_BY_AT_LEAST]
+    for option in options:
+        taken = {g["text"] for g in shared if option["number"] in g["numbers"]}
+        option["criteria"] = [row for row in option["criteria"] if key(row) not in taken]
+        option["shared_criteria"] = len(taken)
+    return [{**rows[group["text"]], "options": group["options"]} for group in shared]
+
+
 def merged_checks(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the treating centre confirms before infusion, once each, with its options."""
     said = said_of({o["number"]: o["checks"] for o in options})
-    return [{"check": group["text"], "options": group["numbers"]} for group in said]
+    return [{"check": group["text"], "options": group["options"]} for group in said]
 
 
 def left_out(result: MatchResult, catalog: Catalog, words: Words) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from matcher.core.costs import SEVERAL_INFUSIONS
 from matcher.render.money import money_in_text
-from matcher.report.refs import shared_and_own
+from matcher.report.refs import number_ranges, shared_and_own
 from matcher.report.words import Words
 
 #: What no estimate includes: the family pays these on top (no sourced figure, so no amount).
@@ -92,8 +92,10 @@ def money(item: dict[str, Any], words: Words, currency: str) -> str:
 
 
 def scenario_table(options: list[dict[str, Any]], words: Words, currency: str) -> dict[str, Any]:
-    """The cost table's rows: each option with its own cost notes (the notes said of several
-    options are said once below the table, with their numbers); for the MDT, a column for each
+    """The cost table's rows: options whose estimate is the same in every figure (track,
+    range, confidence, each scenario and their own cost notes) share one row, so eighteen
+    trials on the same pathway are one line, not eighteen; the notes said of several rows are
+    said once below the table, with their option numbers. For the MDT, a column for each
     scenario any option has (the whole estimate if it happens, in the chosen currency)."""
     names: dict[str, str] = {}
     for option in options:
@@ -103,12 +105,38 @@ def scenario_table(options: list[dict[str, Any]], words: Words, currency: str) -
     ordered += [n for n in names if n not in SCENARIO_HEADS]
     heads = [{"name": n, "label": words(SCENARIO_HEADS.get(n, names[n]))} for n in ordered]
     shared, own = shared_and_own({o["number"]: o["cost"]["notes"] for o in options})
-    rows = []
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     for option in options:
         by_name = {s["name"]: s for s in option["cost_raw"].get("scenarios", [])}
         cells = [_scenario_cell(by_name.get(h["name"]), words, currency) for h in heads]
-        rows.append({"option": option, "cells": cells, "notes": own[option["number"]]})
-    return {"heads": heads, "rows": rows, "shared_notes": shared}
+        cost, notes = option["cost"], own[option["number"]]
+        same = (cost["track"], cost["range"], cost["confidence"], cost["assumed_price"])
+        row = rows.setdefault(
+            (*same, tuple(cells), tuple(notes)),
+            {"options": [], "cost": cost, "cells": cells, "notes": notes},
+        )
+        row["options"].append(option)
+    for row in rows.values():
+        row["names"] = option_names(row["options"], words, "name")
+    return {"heads": heads, "rows": list(rows.values()), "shared_notes": shared}
+
+
+#: A row, bar or line said of more options than this names them by number only.
+NAMED_AT_MOST = 3
+
+
+def option_names(
+    options: list[dict[str, Any]],
+    words: Words,
+    key: str,
+    at_most: int = NAMED_AT_MOST,
+    many: str = "Options {options}",
+) -> list[str]:
+    """How a row said of several options names them: each by number and name ("4. C-CAR039"),
+    or, for more than `at_most`, their numbers alone (`many`: "Options 1–18")."""
+    if len(options) <= at_most:
+        return [f"{o['number']}. {o[key]}" for o in options]
+    return [words(many, options=number_ranges([o["number"] for o in options]))]
 
 
 def _scenario_cell(scenario: dict[str, Any] | None, words: Words, currency: str) -> str:
@@ -190,19 +218,25 @@ def without_source_ids(note: str) -> str:
 
 def chart_rows(options: list[dict[str, Any]], words: Words, currency: str) -> dict[str, Any]:
     """The bars of the cost chart: each option's range (and how far its costliest scenario can
-    take it) on one axis with the US reference, in the chosen currency."""
+    take it) on one axis with the US reference, in the chosen currency. Options with the same
+    range on the same track share a bar, labelled with their numbers."""
     use_usd = currency.upper() == "USD"
-    rows = []
+    bars: dict[tuple[Any, ...], dict[str, Any]] = {}
     for option in options:
         cost = option["cost_raw"]
         if cost.get("low") is None:
             continue
         low, high = (cost["usd_low"], cost["usd_high"]) if use_usd else (cost["low"], cost["high"])
-        worst = _worst(cost, use_usd)
-        rows.append(
-            {"label": f"{option['number']}. {option['short_name']}", "low": low, "high": high,
-             "worst": max(worst, high), "us": False}
-        )  # fmt: skip
+        worst = max(_worst(cost, use_usd), high)
+        bar = bars.setdefault(
+            (cost["track"], low, high, worst),
+            {"options": [], "low": low, "high": high, "worst": worst, "us": False},
+        )
+        bar["options"].append(option)
+    rows = []
+    for bar in bars.values():
+        (label,) = option_names(bar.pop("options"), words, "short_name", at_most=1)
+        rows.append({"label": label, **bar})
     us_rows = _us_rows(options, words, use_usd)
     return {"rows": [*rows, *us_rows], "currency": "USD" if use_usd else "CNY"}
 

@@ -63,10 +63,11 @@ def number_ranges(numbers: list[int]) -> str:
     return ", ".join(parts)
 
 
-def said_of(texts: dict[int, list[str]]) -> list[dict[str, Any]]:
+def said_of(texts: dict[int, list[Any]]) -> list[dict[str, Any]]:
     """Each text once, in the order first said, with the numbers of the options it is said of
-    (as a list and as ranges, "1–3, 6"): the one grouping behind every "options N: text"."""
-    said: dict[str, list[int]] = {}
+    (as a list and as ranges, "1–3, 6"): the one grouping behind every "options N: text". A
+    text may be any hashable value (a criterion row's fields, say)."""
+    said: dict[Any, list[int]] = {}
     for number, lines in texts.items():
         for line in lines:
             said.setdefault(line, []).append(number)
@@ -77,8 +78,8 @@ def said_of(texts: dict[int, list[str]]) -> list[dict[str, Any]]:
 
 
 def shared_and_own(
-    texts: dict[int, list[str]],
-) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
+    texts: dict[int, list[Any]],
+) -> tuple[list[dict[str, Any]], dict[int, list[Any]]]:
     """Texts said of two or more options, and each option's texts that are its own: a note
     repeated under every option is read once."""
     said = said_of(texts)
@@ -105,16 +106,24 @@ def _key(source: Any) -> tuple[str, str, str]:
     return (str(get("title") or ""), str(get("url") or ""), str(get("date") or ""))
 
 
-def entry_sites(options: list[Option], catalog: Catalog, words: Words) -> list[dict[str, Any]]:
-    """Each shown programme once, with its sites: name, city, role, status, contacts."""
+def entry_sites(options: list[Option], catalog: Catalog, words: Words) -> dict[str, Any]:
+    """Each shown programme with named sites once, with the numbers of its options and its
+    sites (name, city, role, status, contacts); the options of programmes whose sources name
+    no site are said together in one line."""
     seen: dict[str, dict[str, Any]] = {}
-    for option in options:
+    for number, option in enumerate(options, start=1):
         entry = option.entry
-        if entry.id in seen:
-            continue
-        sites = [_site(site_record(s, catalog.places), words) for s in entry.sites]
-        seen[entry.id] = {"name": entry.name, "sites": sites}
-    return list(seen.values())
+        if entry.id not in seen:
+            sites = [_site(site_record(s, catalog.places), words) for s in entry.sites]
+            seen[entry.id] = {"name": entry.name, "numbers": [], "sites": sites}
+        seen[entry.id]["numbers"].append(number)
+    for programme in seen.values():
+        programme["options"] = number_ranges(programme["numbers"])
+    unnamed = [n for p in seen.values() if not p["sites"] for n in p["numbers"]]
+    return {
+        "programmes": [p for p in seen.values() if p["sites"]],
+        "unnamed": {"options": number_ranges(unnamed), "count": len(unnamed)},
+    }
 
 
 def _site(record: dict[str, Any], words: Words) -> dict[str, Any]:
