@@ -320,7 +320,7 @@ def test_insurance_context_is_said_once(written):
     assert report["insurance"][-1]["count"] == len(shown(report))  # said of all: last
 
 
-@pytest.mark.parametrize("example", ["dlbcl", "lupus"])
+@pytest.mark.parametrize("example", ["dlbcl", "gastric", "lupus"])
 def test_mdt_cost_table_has_a_column_per_scenario_with_the_engine_totals(written, example):
     report, paths = written[(example, "en", "mdt")]
     table = report["scenarios"]
@@ -346,6 +346,10 @@ def test_mdt_cost_table_has_a_column_per_scenario_with_the_engine_totals(written
             assert cell == figure.replace(" ", "\u00a0")
     html = paths["html"].read_text(encoding="utf-8")
     assert all(f">{h['label']}</th>" in html for h in table["heads"])
+    costs = html.split('<table class="cost-table mdt">', 1)[1].split("</table>", 1)[0]
+    assumed = sum(1 for row in table["rows"] if row["cost"]["assumed_price"])
+    assert costs.count("price not published; an assumed band") == assumed  # said in its row
+    assert assumed or example != "gastric", "the gastric example has a product without a price"
     assert f"if that happens, in {currency}." in html  # the cells' currency, said once
 
 
@@ -375,9 +379,13 @@ def test_options_with_the_same_estimate_share_a_row_and_a_bar(written):
     numbers = [o["number"] for o in grouped["options"]]
     assert grouped["names"] == [f"Options {number_ranges(numbers)}"]
     bars = [b for b in report["chart"]["rows"] if not b["us"]]
-    assert len(bars) == len(rows)
+    assert grouped["names"][0] in [b["label"] for b in bars] and len(bars) <= len(rows)
     html = paths["html"].read_text(encoding="utf-8")
-    assert html.count(grouped["cost"]["range"]) >= 1
+    table = html.split('<table class="cost-table family">', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr>") == 1 + len(rows)  # the head and one row per estimate
+    assert f"{grouped['names'][0]}<br>" in table and grouped["cost"]["range"] in table
+    chart = html.split('<svg class="chart"', 1)[1].split("</svg>", 1)[0]
+    assert f">{grouped['names'][0]}</text>" in chart
     family, _ = written[("dlbcl", "en", "family")]
     assert all(len(row["options"]) <= 3 for row in family["scenarios"]["rows"])
     assert all(name[0].isdigit() for row in family["scenarios"]["rows"] for name in row["names"])
@@ -420,9 +428,10 @@ def test_a_disease_status_in_the_criterion_table_is_in_the_report_language(writt
 def test_each_criterion_row_is_shown_once_in_its_option_or_in_the_shared_table(
     catalog, written, example
 ):
-    """The MDT reads a requirement that several options needing tests share once, with their
+    """The MDT reads a requirement that several options needing tests meet once, with their
     numbers; with each option's own rows, every row of every option's criterion table is
-    there, once. An option that can proceed or is close keeps its whole table."""
+    there, once. What decides an option (its unknown and check rows) stays in its own table,
+    and an option that can proceed or is close keeps its whole table."""
     from matcher.report.content import SHARED_BY_AT_LEAST, _shown, criterion_rows
 
     report, paths = written[(example, "en", "mdt")]
@@ -442,12 +451,17 @@ def test_each_criterion_row_is_shown_once_in_its_option_or_in_the_shared_table(
         ]
         assert sorted(mine + theirs) == expected, option["name"]
         assert option["shared_criteria"] == len(theirs)
+        undecided = [tuple(c[f] for f in fields) for c in rows if c["outcome"] != "met"]
+        assert all(row in mine for row in undecided), option["name"]
         if option["status"] != "possible":
             assert not theirs and mine == [tuple(c[f] for f in fields) for c in rows]
     numbers = [o["number"] for o in shown(report)]
     assert all(len(_numbers(c["options"], numbers)) >= SHARED_BY_AT_LEAST for c in shared)
+    assert all(c["outcome"] == "met" for c in shared)
     html = paths["html"].read_text(encoding="utf-8")
-    assert "Requirements several options share" in html
+    assert "Requirements met by several options" in html
+    told = sum(1 for o in shown(report) if o["shared_criteria"])
+    assert told and html.count("Also met: ") == told
     rows = sum(len(o["criteria"]) for o in shown(report)) + len(shared)
     assert len(re.findall(r'<tr class="(?:met|not_met|unknown|warn)">', html)) == rows
 

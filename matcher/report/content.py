@@ -406,26 +406,30 @@ def common_notes(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return shared
 
 
-#: A criterion row said of this many options needing tests or records, or more, is shown once
-#: for them all.
+#: A met criterion row said of this many options needing tests or records, or more, is shown
+#: once for them all.
 SHARED_BY_AT_LEAST = 3
 
 
 def common_criteria(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows of the MDT's criterion table that several options needing tests or records share
-    (the same text, patient value, outcome and explanation: "Active despite standard therapy
-    ... met" under seventeen lupus trials), taken out of their tables to be shown once with
-    the options' numbers. Each such option keeps its own rows and the count of its shared ones.
-    An option that can proceed, or is close, keeps its whole table: that is the table the MDT
-    checks before saying yes, or reads to see what is not met."""
+    """Met rows of the MDT's criterion table that several options needing tests or records
+    share (the same text, patient value and explanation: "Active despite standard therapy ...
+    met" under seventeen lupus trials), taken out of their tables to be shown once with the
+    options' numbers. Each such option keeps its own rows, every unknown and check among them
+    (what decides it stays in its table), and the count of its shared ones. An option that can
+    proceed, or is close, keeps its whole table: that is the table the MDT checks before saying
+    yes, or reads to see what is not met."""
 
     def key(row: dict[str, Any]) -> tuple[str, ...]:
         return (row["text"], row["value"], row["outcome"], row["message"])
 
     possible = [o for o in options if o["status"] == Status.POSSIBLE.value]
+    met = {
+        o["number"]: list(dict.fromkeys(key(r) for r in o["criteria"] if r["outcome"] == "met"))
+        for o in possible
+    }
     rows = {key(row): row for option in possible for row in option["criteria"]}
-    keys = {o["number"]: list(dict.fromkeys(key(row) for row in o["criteria"])) for o in possible}
-    shared = [g for g in said_of(keys) if g["count"] >= SHARED_BY_AT_LEAST]
+    shared = [g for g in said_of(met) if g["count"] >= SHARED_BY_AT_LEAST]
     for option in options:
         taken = {g["text"] for g in shared if option["number"] in g["numbers"]}
         option["criteria"] = [row for row in option["criteria"] if key(row) not in taken]

@@ -167,6 +167,8 @@ def what_adds(options: list[dict[str, Any]], words: Words, currency: str) -> lis
         if lines:
             group = groups.setdefault(tuple(lines), {"options": [], "lines": lines})
             group["options"].append(option["number"])
+    for group in groups.values():
+        group["ranges"] = number_ranges(group["options"])
     return list(groups.values())
 
 
