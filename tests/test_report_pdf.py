@@ -288,8 +288,30 @@ def test_the_compiled_template_is_kept_and_a_cache_that_cannot_be_made_is_no_err
         assert done.returncode == 0, done.stderr
         kept = list((cache / "cartmatch" / "templates").iterdir())
         assert len(kept) == 1 and kept[0].stat().st_mode & 0o077 == 0
+        assert kept[0].name.startswith("report-")  # Jinja's version and settings in the name
     made = (tmp_path / "made.html").read_bytes()
     assert made == (tmp_path / "read.html").read_bytes() == (tmp_path / "none.html").read_bytes()
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_a_cache_folder_others_can_write_is_made_private_and_a_link_is_not_followed(
+    tmp_path, db_path
+):
+    """Jinja loads code from the cache folder: one open to others is made private first, and
+    a folder that is a link elsewhere is not used."""
+    args = ["report", "--diagnosis", "DLBCL", "--age", "54", "-o", str(tmp_path / "r.html")]
+    open_cache = tmp_path / "open" / "cartmatch" / "templates"
+    open_cache.mkdir(parents=True)
+    open_cache.chmod(0o777)
+    assert _with_cache(args, db_path, tmp_path / "open").returncode == 0
+    assert open_cache.stat().st_mode & 0o777 == 0o700 and list(open_cache.iterdir())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "linked" / "cartmatch").mkdir(parents=True)
+    (tmp_path / "linked" / "cartmatch" / "templates").symlink_to(elsewhere)
+    done = _with_cache(args, db_path, tmp_path / "linked")
+    assert done.returncode == 0, done.stderr
+    assert not list(elsewhere.iterdir())
 
 
 def _with_cache(args: list[str], db: Path, cache: Path) -> subprocess.CompletedProcess:

@@ -7,9 +7,11 @@ from __future__ import annotations
 import atexit
 import contextlib
 import gc
+import hashlib
 import io
 import multiprocessing.util
 import os
+import stat
 import sys
 from functools import cache
 from importlib import resources
@@ -37,24 +39,32 @@ COMMON_FONT = Path(__file__).parent / "fonts" / "ReportSansCommon.otf"
 COMMON_CHARS = COMMON_FONT.with_suffix(".chars")
 
 
+#: How the report's template is compiled; part of the compiled template's cache key.
+TEMPLATE_SETTINGS = {
+    "autoescape": True,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+}
+
+
 @cache
 def _environment() -> Any:
     import jinja2
 
     return jinja2.Environment(
         loader=jinja2.PackageLoader("matcher.report", "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
         bytecode_cache=_template_cache(jinja2),
+        **TEMPLATE_SETTINGS,
     )
 
 
 def _template_cache(jinja2: Any) -> Any:
     """The compiled template kept between runs in the user's cache folder (compiling it takes
-    a tenth of a second of every report); Jinja recompiles it when the template changes. A
-    folder that cannot be made or written means no cache, never an error."""
+    a tenth of a second of every report). Jinja recompiles it when the template changes; the
+    file name holds Jinja's version and the settings, which Jinja's own key leaves out. The
+    folder must be the user's own and private (Jinja loads code from it): one that is not,
+    or cannot be made, means no cache, never an error."""
 
     class TemplateCache(jinja2.FileSystemBytecodeCache):
         def dump_bytecode(self, bucket: Any) -> None:
@@ -62,11 +72,27 @@ def _template_cache(jinja2: Any) -> Any:
                 super().dump_bytecode(bucket)
 
     folder = cache_dir() / "templates"
+    if not _private_folder(folder):
+        return None
+    tag = hashlib.sha256(f"{jinja2.__version__} {TEMPLATE_SETTINGS}".encode()).hexdigest()[:12]
+    return TemplateCache(str(folder), pattern=f"report-{tag}-%s.cache")
+
+
+def _private_folder(folder: Path) -> bool:
+    """Whether `folder` is (or now is) a directory of this user's that others cannot read or
+    write; made if missing."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        state = folder.lstat()
+        if not stat.S_ISDIR(state.st_mode):
+            return False  # a link, say
+        if hasattr(os, "getuid") and state.st_uid != os.getuid():
+            return False
+        if state.st_mode & 0o077:
+            folder.chmod(0o700)
     except OSError:
-        return None
-    return TemplateCache(str(folder))
+        return False
+    return True
 
 
 def render_html(report: dict[str, Any]) -> str:

@@ -133,6 +133,7 @@ def _serve(conn: Connection) -> None:
     # Out at once, the work done and the font copy gone with the folder: the interpreter's
     # own ending would only collect the last layout's garbage, a tenth of a second the
     # command waits for.
+    sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
 
@@ -153,7 +154,10 @@ def _serve_jobs(conn: Connection, write_pdf: Any) -> None:
         broken = None
     except Exception as error:  # said to the parent with its first PDF
         broken = f"cannot make a PDF here: {error}; write .html instead"
-    gc.freeze()  # WeasyPrint's modules and the font, never garbage: left out of collections
+    # WeasyPrint's modules and the font, never garbage, are left out of collections from now
+    # on; so is the warm-up page's garbage, a constant few kilobytes not worth a collection
+    # on the way to the first PDF.
+    gc.freeze()
     gc.disable()
     done = 0
     while True:
