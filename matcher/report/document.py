@@ -183,6 +183,11 @@ def release_fonts() -> None:
     gc.collect()
 
 
+def prepare_font(html: str) -> None:
+    """The font configuration for a page like `html` made now, ahead of its PDF."""
+    _font_style(report_font(html))
+
+
 def pdf_bytes(html: str) -> bytes:
     """The HTML page as a PDF, every text in the bundled font (Latin and CJK alike): the
     stylesheet names FONT_FAMILY first, and the @font-face (a user stylesheet, so it cannot

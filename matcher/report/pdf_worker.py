@@ -44,6 +44,10 @@ class PdfWorker:
     Ctrl-C); a PDF is written whole or not at all."""
 
     def __enter__(self) -> PdfWorker:
+        # Imported here, where the command needs it later anyway, rather than by the child on
+        # its way to being ready (a forked child has it already).
+        import matcher.report.document  # noqa: F401
+
         context = _context()
         self._conn, child_end = context.Pipe()
         self._process = context.Process(target=_serve, args=(child_end,), daemon=True)
@@ -150,7 +154,7 @@ def _serve_jobs(conn: Connection, write_pdf: Any) -> None:
     time); the garbage of one PDF is collected when the next one is asked for, never after the
     last."""
     try:
-        _warm_up()
+        _warm_up(conn)
         broken = None
     except Exception as error:  # said to the parent with its first PDF
         broken = f"cannot make a PDF here: {error}; write .html instead"
@@ -184,7 +188,13 @@ def _serve_jobs(conn: Connection, write_pdf: Any) -> None:
             conn.send(None)
 
 
-def _warm_up() -> None:
-    from matcher.report.document import pdf_bytes
+def _warm_up(conn: Connection) -> None:
+    """WeasyPrint imported and the font loaded; and, if no PDF is asked for yet, a tiny page
+    laid out (the first real page then finds the font's glyphs loaded and WeasyPrint's C
+    types parsed). A PDF already waiting is laid out at once instead."""
+    from matcher.report.document import import_weasyprint, pdf_bytes, prepare_font
 
-    pdf_bytes(_WARM_UP)
+    import_weasyprint()
+    prepare_font(_WARM_UP)
+    if not conn.poll():
+        pdf_bytes(_WARM_UP)
