@@ -1,6 +1,6 @@
 """`scripts/bench report`: wall time of `cartmatch report` for the README's DLBCL example (six
 options) as HTML and as a PDF for each audience and language, and for its lupus example (18
-options, the longest report: 9 pages for the family, 13 for the MDT), beside `cartmatch
+options, the longest report: 9 pages for the family, 12 for the MDT), beside `cartmatch
 match` for the DLBCL referral, each the median of interleaved runs on a built database, in wall
 and CPU seconds (CPU counts the PDF writer's process too). Target: under 3 s a report.
 
