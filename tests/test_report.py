@@ -432,7 +432,8 @@ def test_each_criterion_row_is_shown_once_in_its_option_or_in_the_shared_table(
     numbers; with each option's own rows, every row of every option's criterion table is
     there, once. What decides an option (its unknown and check rows) stays in its own table,
     and an option that can proceed or is close keeps its whole table."""
-    from matcher.report.content import SHARED_BY_AT_LEAST, _shown, criterion_rows
+    from matcher.report.content import _shown, criterion_rows
+    from matcher.report.shared import SHARED_BY_AT_LEAST
 
     report, paths = written[(example, "en", "mdt")]
     profile, _, fx = EXAMPLES[example]

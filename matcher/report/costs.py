@@ -9,7 +9,7 @@ from typing import Any
 
 from matcher.core.costs import SEVERAL_INFUSIONS
 from matcher.render.money import money_in_text
-from matcher.report.refs import number_ranges, shared_and_own
+from matcher.report.refs import number_ranges, option_names, shared_and_own
 from matcher.report.words import Words
 
 #: What no estimate includes: the family pays these on top (no sourced figure, so no amount).
@@ -119,24 +119,6 @@ def scenario_table(options: list[dict[str, Any]], words: Words, currency: str) -
     for row in rows.values():
         row["names"] = option_names(row["options"], words, "name")
     return {"heads": heads, "rows": list(rows.values()), "shared_notes": shared}
-
-
-#: A row, bar or line said of more options than this names them by number only.
-NAMED_AT_MOST = 3
-
-
-def option_names(
-    options: list[dict[str, Any]],
-    words: Words,
-    key: str,
-    at_most: int = NAMED_AT_MOST,
-    many: str = "Options {options}",
-) -> list[str]:
-    """How a row said of several options names them: each by number and name ("4. C-CAR039"),
-    or, for more than `at_most`, their numbers alone (`many`: "Options 1–18")."""
-    if len(options) <= at_most:
-        return [f"{o['number']}. {o[key]}" for o in options]
-    return [words(many, options=number_ranges([o["number"] for o in options]))]
 
 
 def _scenario_cell(scenario: dict[str, Any] | None, words: Words, currency: str) -> str:

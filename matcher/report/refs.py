@@ -89,6 +89,24 @@ def shared_and_own(
     return shared, own
 
 
+#: A row, bar or line said of more options than this names them by number only.
+NAMED_AT_MOST = 3
+
+
+def option_names(
+    options: list[dict[str, Any]],
+    words: Words,
+    key: str,
+    at_most: int = NAMED_AT_MOST,
+    many: str = "Options {options}",
+) -> list[str]:
+    """How a row said of several options names them: each by number and name ("4. C-CAR039"),
+    or, for more than `at_most`, their numbers alone (`many`: "Options 1–18")."""
+    if len(options) <= at_most:
+        return [f"{o['number']}. {o[key]}" for o in options]
+    return [words(many, options=number_ranges([o["number"] for o in options]))]
+
+
 def shown_sources(entry: Any, indication: Any) -> dict[str, Any]:
     """The entry's sources behind what the report shows of one option: its status, price,
     insurance, sites and contacts, and this cohort's status, approval, label and evidence."""
