@@ -55,6 +55,8 @@ def test_reports_of_a_run_are_each_written_whole(runner, tmp_path):
     assert [p.name for p in files] == ["R-1.pdf", "R-2.pdf", "R-3.pdf"]
     assert all(is_pdf(p) for p in files)
     assert len({p.read_bytes() for p in files}) == 3
+    # The folder it made lists referral ids: its owner's only, as the files are.
+    assert all(p.stat().st_mode & 0o077 == 0 for p in [folder, *files])
 
 
 def test_a_folder_that_is_not_there_is_one_sentence(runner, tmp_path):

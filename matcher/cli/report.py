@@ -164,7 +164,8 @@ def _run_reports(
             f"no saved referrals in run {run_id}; `cartmatch screen FILE` saves a run "
             "(unless --no-save)"
         )
-    folder.mkdir(parents=True, exist_ok=True)
+    # Made private: the files inside are named by referral id, which may identify a patient.
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     used: set[str] = set()
     for row_number, referral_id, profile_json in rows:
         name = _file_name(referral_id or f"row-{row_number}", used)
