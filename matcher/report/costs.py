@@ -9,7 +9,7 @@ from typing import Any
 
 from matcher.core.costs import SEVERAL_INFUSIONS
 from matcher.render.money import money_in_text
-from matcher.report.refs import number_ranges, option_names, shared_and_own
+from matcher.report.refs import grouped, option_names, said_of, shared_and_own
 from matcher.report.words import Words
 
 #: What no estimate includes: the family pays these on top (no sourced figure, so no amount).
@@ -97,28 +97,42 @@ def scenario_table(options: list[dict[str, Any]], words: Words, currency: str) -
     trials on the same pathway are one line, not eighteen; the notes said of several rows are
     said once below the table, with their option numbers. For the MDT, a column for each
     scenario any option has (the whole estimate if it happens, in the chosen currency)."""
+    heads = _heads(options, words)
+    shared, own = shared_and_own({o["number"]: o["cost"]["notes"] for o in options})
+    cells = {
+        o["number"]: tuple(_scenario_cell(s, words, currency) for s in _by_head(o, heads))
+        for o in options
+    }
+
+    def row_key(option: dict[str, Any]) -> tuple[Any, ...]:
+        cost, number = option["cost"], option["number"]
+        same = (cost["track"], cost["range"], cost["confidence"], cost["assumed_price"])
+        return (*same, cells[number], tuple(own[number]))
+
+    rows = [
+        {"options": members, "names": option_names(members, words, "name"),
+         "cost": members[0]["cost"], "cells": cells[members[0]["number"]],
+         "notes": own[members[0]["number"]]}
+        for _, members in grouped(options, row_key)
+    ]  # fmt: skip
+    return {"heads": heads, "rows": rows, "shared_notes": shared}
+
+
+def _heads(options: list[dict[str, Any]], words: Words) -> list[dict[str, str]]:
+    """A column for each scenario any option has, the usual ones first in their usual order."""
     names: dict[str, str] = {}
     for option in options:
         for scenario in option["cost_raw"].get("scenarios", []):
             names.setdefault(scenario["name"], scenario["label"])
     ordered = [n for n in SCENARIO_HEADS if n in names]
     ordered += [n for n in names if n not in SCENARIO_HEADS]
-    heads = [{"name": n, "label": words(SCENARIO_HEADS.get(n, names[n]))} for n in ordered]
-    shared, own = shared_and_own({o["number"]: o["cost"]["notes"] for o in options})
-    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for option in options:
-        by_name = {s["name"]: s for s in option["cost_raw"].get("scenarios", [])}
-        cells = [_scenario_cell(by_name.get(h["name"]), words, currency) for h in heads]
-        cost, notes = option["cost"], own[option["number"]]
-        same = (cost["track"], cost["range"], cost["confidence"], cost["assumed_price"])
-        row = rows.setdefault(
-            (*same, tuple(cells), tuple(notes)),
-            {"options": [], "cost": cost, "cells": cells, "notes": notes},
-        )
-        row["options"].append(option)
-    for row in rows.values():
-        row["names"] = option_names(row["options"], words, "name")
-    return {"heads": heads, "rows": list(rows.values()), "shared_notes": shared}
+    return [{"name": n, "label": words(SCENARIO_HEADS.get(n, names[n]))} for n in ordered]
+
+
+def _by_head(option: dict[str, Any], heads: list[dict[str, str]]) -> list[dict[str, Any] | None]:
+    """The option's scenarios in the order of the table's columns (None where it has none)."""
+    by_name = {s["name"]: s for s in option["cost_raw"].get("scenarios", [])}
+    return [by_name.get(h["name"]) for h in heads]
 
 
 def _scenario_cell(scenario: dict[str, Any] | None, words: Words, currency: str) -> str:
@@ -135,7 +149,7 @@ def _scenario_cell(scenario: dict[str, Any] | None, words: Words, currency: str)
 def what_adds(options: list[dict[str, Any]], words: Words, currency: str) -> list[dict[str, Any]]:
     """What each scenario adds to the usual range, said once for all the options it adds the
     same to (the family report; the MDT report gives each option's scenario totals)."""
-    groups: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
+    said: dict[int, list[tuple[tuple[str, str], ...]]] = {}
     for option in options:
         cost = option["cost_raw"]
         if cost.get("low") is None:
@@ -147,11 +161,8 @@ def what_adds(options: list[dict[str, Any]], words: Words, currency: str) -> lis
                 label = words(SCENARIOS.get(scenario["name"], scenario["label"]))
                 lines.append((label, money(adds, words, currency)))
         if lines:
-            group = groups.setdefault(tuple(lines), {"options": [], "lines": lines})
-            group["options"].append(option["number"])
-    for group in groups.values():
-        group["ranges"] = number_ranges(group["options"])
-    return list(groups.values())
+            said[option["number"]] = [tuple(lines)]
+    return [{**group, "lines": group["text"]} for group in said_of(said)]
 
 
 def us_money(us: dict[str, Any], words: Words, currency: str, fx: float | None) -> str | None:
@@ -205,22 +216,18 @@ def chart_rows(options: list[dict[str, Any]], words: Words, currency: str) -> di
     take it) on one axis with the US reference, in the chosen currency. Options with the same
     range on the same track share a bar, labelled with their numbers."""
     use_usd = currency.upper() == "USD"
-    bars: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for option in options:
+    costed = [o for o in options if o["cost_raw"].get("low") is not None]
+
+    def bar(option: dict[str, Any]) -> tuple[Any, ...]:
         cost = option["cost_raw"]
-        if cost.get("low") is None:
-            continue
         low, high = (cost["usd_low"], cost["usd_high"]) if use_usd else (cost["low"], cost["high"])
-        worst = max(_worst(cost, use_usd), high)
-        bar = bars.setdefault(
-            (cost["track"], low, high, worst),
-            {"options": [], "low": low, "high": high, "worst": worst, "us": False},
-        )
-        bar["options"].append(option)
+        return (cost["track"], low, high, max(_worst(cost, use_usd), high))
+
     rows = []
-    for bar in bars.values():
-        (label,) = option_names(bar.pop("options"), words, "short_name", at_most=1)
-        rows.append({"label": label, **bar})
+    for group, members in grouped(costed, bar):
+        _, low, high, worst = group["text"]
+        (label,) = option_names(members, words, "short_name", at_most=1)
+        rows.append({"label": label, "low": low, "high": high, "worst": worst, "us": False})
     us_rows = _us_rows(options, words, use_usd)
     return {"rows": [*rows, *us_rows], "currency": "USD" if use_usd else "CNY"}
 

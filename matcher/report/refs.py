@@ -77,6 +77,16 @@ def said_of(texts: dict[int, list[Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def grouped(
+    options: list[dict[str, Any]], key: Any
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Options with the same `key(option)` together, in the order first met: `said_of` with
+    one key an option, each group with its options (a cost row, a chart bar)."""
+    by_number = {o["number"]: o for o in options}
+    said = said_of({o["number"]: [key(o)] for o in options})
+    return [(group, [by_number[n] for n in group["numbers"]]) for group in said]
+
+
 def shared_and_own(
     texts: dict[int, list[Any]],
 ) -> tuple[list[dict[str, Any]], dict[int, list[Any]]]:
@@ -128,18 +138,16 @@ def entry_sites(options: list[Option], catalog: Catalog, words: Words) -> dict[s
     """Each shown programme with named sites once, with the numbers of its options and its
     sites (name, city, role, status, contacts); the options of programmes whose sources name
     no site are said together in one line."""
-    seen: dict[str, dict[str, Any]] = {}
-    for number, option in enumerate(options, start=1):
-        entry = option.entry
-        if entry.id not in seen:
-            sites = [_site(site_record(s, catalog.places), words) for s in entry.sites]
-            seen[entry.id] = {"name": entry.name, "numbers": [], "sites": sites}
-        seen[entry.id]["numbers"].append(number)
-    for programme in seen.values():
-        programme["options"] = number_ranges(programme["numbers"])
-    unnamed = [n for p in seen.values() if not p["sites"] for n in p["numbers"]]
+    programmes, unnamed = [], []
+    for group in said_of({n: [o.entry.id] for n, o in enumerate(options, start=1)}):
+        entry = options[group["numbers"][0] - 1].entry
+        if not entry.sites:
+            unnamed += group["numbers"]
+            continue
+        sites = [_site(site_record(s, catalog.places), words) for s in entry.sites]
+        programmes.append({**group, "name": entry.name, "sites": sites})
     return {
-        "programmes": [p for p in seen.values() if p["sites"]],
+        "programmes": programmes,
         "unnamed": {"options": number_ranges(unnamed), "count": len(unnamed)},
     }
 
