@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import stat
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -80,7 +79,8 @@ def report(
       cartmatch report referral.json --audience mdt --lang zh -o referral-mdt.pdf
       cartmatch report --run 3 -o reports/ --format html
     """
-    from matcher.report.pdf_worker import PdfWorker, report_format
+    from matcher.report.files import report_format
+    from matcher.report.pdf_worker import PdfWorker
 
     fmt = _checked_request(profile, output, run_id, fmt, fields)
     pdf = (fmt if run_id is not None else report_format(output)) == "pdf"
@@ -114,13 +114,10 @@ def _checked_request(
         raise click.UsageError("--format goes with --run; otherwise the suffix of -o says it")
     if run_id is not None and output.exists() and not output.is_dir():
         raise CartmatchError(f"{output.name} is a file; with --run, -o names a folder")
-    if run_id is None and not output.parent.is_dir():  # said now, not after the layout
-        raise CartmatchError(
-            f"cannot write {output.name}: No such file or directory; check the folder exists "
-            "and is writable"
-        )
-    if run_id is None and output.is_file() and not output.stat().st_mode & stat.S_IWUSR:
-        raise CartmatchError(f"{output.name} is read-only; remove it or choose another name")
+    if run_id is None:
+        from matcher.report.files import check_target
+
+        check_target(output)
     return fmt or "pdf"
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from matcher.errors import CartmatchError
 from matcher.paths import cache_dir
 from matcher.report.chart import chart_geometry
-from matcher.report.pdf_worker import report_format
+from matcher.report.files import PrivateFile, report_format
 from matcher.report.words import Words
 
 #: The Python package that ships the font (Noto Sans CJK, SIL Open Font License 1.1), and the
@@ -200,12 +200,12 @@ def pdf_bytes(html: str) -> bytes:
 def write_pdf(html: str, target: Path) -> None:
     """The HTML page as a PDF file readable by its owner only."""
     data = pdf_bytes(html)
-    with _private(target) as handle:
+    with PrivateFile(target) as handle:
         handle.write(data)
 
 
 def write_html(html: str, target: Path) -> None:
-    with _private(target) as handle:
+    with PrivateFile(target) as handle:
         handle.write(html.encode("utf-8"))
 
 
@@ -219,38 +219,3 @@ def write_report(report: dict[str, Any], target: Path, pdf: Any = None) -> None:
         pdf.write(html, target)
     else:
         write_pdf(html, target)
-
-
-class _private:
-    """A file written whole or not at all, readable by its owner only: the bytes go to a hidden
-    file beside the target (created 0600), which replaces the target once closed; on any
-    failure, or when the process is stopped meanwhile, the hidden file is removed."""
-
-    def __init__(self, target: Path) -> None:
-        self.target = target
-        self.partial = target.with_name(f".{target.name}.partial")
-
-    def __enter__(self) -> Any:
-        try:
-            fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        except OSError as error:
-            raise CartmatchError(
-                f"cannot write {self.target.name}: {error.strerror}; check the folder exists "
-                "and is writable"
-            ) from error
-        os.chmod(self.partial, 0o600)
-        self.handle = os.fdopen(fd, "wb")
-        return self.handle
-
-    def __exit__(self, kind: type[BaseException] | None, *exc: Any) -> None:
-        try:
-            self.handle.close()
-            if kind is None:
-                os.replace(self.partial, self.target)
-        except OSError as error:
-            raise CartmatchError(
-                f"cannot write {self.target.name}: {error.strerror}; check the folder is "
-                "writable and has space"
-            ) from error
-        finally:
-            self.partial.unlink(missing_ok=True)

@@ -104,14 +104,6 @@ class PdfWorker:
         )
 
 
-def report_format(target: Path) -> str:
-    """ "pdf" or "html", by the file's suffix; one sentence for any other."""
-    suffix = target.suffix.lower()
-    if suffix not in (".pdf", ".html", ".htm"):
-        raise CartmatchError(f"{target.name}: a report is written as .pdf or .html")
-    return "pdf" if suffix == ".pdf" else "html"
-
-
 def _context() -> Any:
     """Fork when it is safe (no other thread whose locks the child could inherit)."""
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
@@ -192,9 +184,8 @@ def _warm_up(conn: Connection) -> None:
     """WeasyPrint imported and the font loaded; and, if no PDF is asked for yet, a tiny page
     laid out (the first real page then finds the font's glyphs loaded and WeasyPrint's C
     types parsed). A PDF already waiting is laid out at once instead."""
-    from matcher.report.document import import_weasyprint, pdf_bytes, prepare_font
+    from matcher.report.document import pdf_bytes, prepare_font
 
-    import_weasyprint()
-    prepare_font(_WARM_UP)
+    prepare_font(_WARM_UP)  # imports WeasyPrint
     if not conn.poll():
         pdf_bytes(_WARM_UP)
