@@ -28,24 +28,24 @@ def default_db_path() -> Path:
     """CARTMATCH_DB, else the per-user data directory of this platform."""
     if env := os.environ.get("CARTMATCH_DB"):
         return Path(env).expanduser()
-    if sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    elif os.name == "nt":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "cartmatch" / "cartmatch.db"
+    return _user_folder("Application Support", "XDG_DATA_HOME", ".local/share") / "cartmatch.db"
 
 
 def cache_dir() -> Path:
     """The per-user cache directory of this platform: what is kept there (compiled report
     templates) is rebuilt when missing."""
+    return _user_folder("Caches", "XDG_CACHE_HOME", ".cache")
+
+
+def _user_folder(macos: str, xdg_variable: str, xdg_default: str) -> Path:
+    """cartmatch's folder of one kind in the user's home: ~/Library/<macos> on macOS, the
+    local application data on Windows, $<xdg_variable> or ~/<xdg_default> elsewhere."""
     if sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
+        base = Path.home() / "Library" / macos
     elif os.name == "nt":
         base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
     else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        base = Path(os.environ.get(xdg_variable) or Path.home() / xdg_default)
     return base / "cartmatch"
 
 
